@@ -1,0 +1,89 @@
+"""The article model: what readers produce, what the pipeline translates, what editions contain.
+
+Inline content of a block (a paragraph, a heading, a caption...) is kept as a small, sanitized
+subset of HTML: ``<a href>``, ``<b>``/``<strong>``, ``<i>``/``<em>`` and ``<br>``.  The
+:mod:`lintas.inline` module converts it to and from runs of text with marks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BlockType = Literal["paragraph", "heading", "quote", "list", "figure"]
+
+__all__ = ["Article", "Block", "BlockType", "Edition", "SegmentAlignment", "Flag"]
+
+
+class Block(BaseModel):
+    """One body block.
+
+    * ``paragraph`` / ``heading`` / ``quote``: ``html`` holds the inline content; a quote may
+      carry ``cite`` (who said it, plain text).
+    * ``list``: ``items`` holds one inline-HTML string per item; ``ordered`` says ``<ol>``.
+    * ``figure``: ``src`` and ``alt`` of the image, ``html`` holds the caption (inline HTML),
+      ``credit`` the credit line such as ``(Twitter/@zlj517)`` (plain text, never translated).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: BlockType
+    html: str = ""
+    items: list[str] = Field(default_factory=list)
+    ordered: bool = False
+    cite: str | None = None
+    src: str | None = None
+    alt: str | None = None
+    credit: str | None = None
+
+
+class Article(BaseModel):
+    """A news article in its source language (Indonesian for Lintas)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+    source_lang: str = "id"
+    headline: str = Field(min_length=1)
+    kicker: str | None = None
+    subheadline: str | None = None
+    dateline: str | None = None
+    body: list[Block] = Field(default_factory=list)
+    author: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    canonical_url: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    revision: int = 1
+
+
+class Flag(BaseModel):
+    """A problem found in one translated segment."""
+
+    code: str
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    repaired: bool = False
+
+
+class SegmentAlignment(BaseModel):
+    """Source segment -> target segment, with where it sits in the article."""
+
+    id: str  # e.g. "headline", "b3.s1" (block 3, sentence 1), "b5.i2.s0" (list item 2)
+    source: str
+    target: str
+    attempts: int = 1
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class Edition(Article):
+    """An article translated into ``target_lang``; the source fields keep their meaning."""
+
+    target_lang: str
+    engine: str
+    model: str
+    created_at: datetime
+    segments: list[SegmentAlignment] = Field(default_factory=list)
+    signature: str = ""
