@@ -10,6 +10,8 @@ real URL never passes through the model and can be restored, or its loss detecte
 from __future__ import annotations
 
 import html as html_lib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -44,20 +46,17 @@ def _safe_href(href: str | None) -> str | None:
     if href is None:
         return None
     href = href.strip()
-    if href.lower().startswith(_SAFE_SCHEMES) or "://" not in href and ":" not in href.split("/")[0]:
+    if href.lower().startswith(_SAFE_SCHEMES) or ("://" not in href and ":" not in href.split("/")[0]):
         return href
     return None  # javascript:, data:, vbscript: ... are dropped
 
 
-def _walk(node: Tag, marks: tuple[Mark, ...], out: list[Run]) -> None:
+def _walk(node: Tag, marks: tuple[Mark, ...], out: list[Run], href_of: Callable[[str | None], str | None]) -> None:
+    """Collect runs under ``node``; ``href_of`` maps an ``<a href>`` to the link kept (or None)."""
     for child in node.children:
         if isinstance(child, NavigableString):
-            if type(child) is not NavigableString:  # comments, CDATA, doctype...
-                continue
-            text = " ".join(str(child).split(" ")) if str(child) else ""
-            text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-            if text:
-                out.append(Run(text, marks))
+            if type(child) is NavigableString and str(child):  # skip comments, CDATA, doctype
+                out.append(Run(re.sub(r"[\r\n\t]", " ", str(child)), marks))
             continue
         if not isinstance(child, Tag):
             continue
@@ -69,14 +68,14 @@ def _walk(node: Tag, marks: tuple[Mark, ...], out: list[Run]) -> None:
             continue
         new = marks
         if name == "a":
-            href = _safe_href(child.get("href"))  # type: ignore[arg-type]
+            href = href_of(child.get("href"))  # type: ignore[arg-type]
             if href:
-                new = marks + (("a", href),)
+                new = (*marks, ("a", href))
         elif name in _BOLD and ("b", None) not in marks:
-            new = marks + (("b", None),)
+            new = (*marks, ("b", None))
         elif name in _ITALIC and ("i", None) not in marks:
-            new = marks + (("i", None),)
-        _walk(child, new, out)
+            new = (*marks, ("i", None))
+        _walk(child, new, out, href_of)
 
 
 def _merge(runs: list[Run]) -> list[Run]:
@@ -118,7 +117,7 @@ def parse_inline(fragment: str) -> list[Run]:
     """Parse inline HTML (a sanitized subset is kept) into runs."""
     soup = BeautifulSoup(fragment or "", "html.parser")
     runs: list[Run] = []
-    _walk(soup, (), runs)
+    _walk(soup, (), runs, _safe_href)
     return _merge(_collapse_spaces(runs))
 
 
@@ -197,7 +196,7 @@ def from_tagged(text: str, links: list[str], expected_marks: set[str] | None = N
     """
     soup = BeautifulSoup(text or "", "html.parser")
     raw: list[Run] = []
-    _walk_tagged(soup, (), raw, links)
+    _walk(soup, (), raw, lambda href: _link_id(href, links))
     runs = _merge(_collapse_spaces(raw))
     seen = {value for run in runs for tag, value in run.marks if tag == "a"}
     unknown = sum(1 for a in soup.find_all("a") if _link_id(a.get("href"), links) is None)  # type: ignore[arg-type]
@@ -213,29 +212,3 @@ def _link_id(href: str | None, links: list[str]) -> str | None:
     if key.isdigit() and 1 <= int(key) <= len(links):
         return links[int(key) - 1]
     return href if href in links else None
-
-
-def _walk_tagged(node: Tag, marks: tuple[Mark, ...], out: list[Run], links: list[str]) -> None:
-    for child in node.children:
-        if isinstance(child, NavigableString):
-            if type(child) is NavigableString and str(child):
-                out.append(Run(str(child).replace("\n", " "), marks))
-            continue
-        if not isinstance(child, Tag):
-            continue
-        name = child.name.lower()
-        if name in _DROP:
-            continue
-        if name == "br":
-            out.append(Run("\n", marks))
-            continue
-        new = marks
-        if name == "a":
-            target = _link_id(child.get("href"), links)  # type: ignore[arg-type]
-            if target:
-                new = marks + (("a", target),)
-        elif name in _BOLD and ("b", None) not in marks:
-            new = marks + (("b", None),)
-        elif name in _ITALIC and ("i", None) not in marks:
-            new = marks + (("i", None),)
-        _walk_tagged(child, new, out, links)

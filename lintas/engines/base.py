@@ -1,0 +1,52 @@
+"""The engine protocol: a batch of segments (with document context) in, translations out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = ["Segment", "SegmentKind", "Engine"]
+
+SegmentKind = Literal["headline", "kicker", "subheadline", "heading", "sentence", "quote", "caption", "list_item"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit to translate.
+
+    ``text`` is the tagged source (inline ``<a href="#1">``, ``<b>``, ``<i>``, ``<br>``);
+    ``context`` is the surrounding paragraph in the source language, plain text (empty when
+    the segment is the whole paragraph).
+    """
+
+    id: str
+    text: str
+    kind: SegmentKind = "sentence"
+    context: str = ""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What every engine implements.
+
+    ``translate_batch`` receives segments of one document in reading order, plus ``context``:
+    the (segment, translation) pairs that precede them in the document. An engine may use both
+    as context (LLM engines do) or ignore them (sentence MT engines); it returns one
+    translation per segment, in order.
+    ``attempt`` > 0 asks for a retry of segments whose first translation failed a check: an
+    engine should change something (a stricter prompt, less context, other decoding).
+    """
+
+    name: str
+    model: str
+
+    def translate_batch(
+        self,
+        segments: Sequence[Segment],
+        source_lang: str,
+        target_lang: str,
+        *,
+        context: Sequence[tuple[Segment, str]] = (),
+        attempt: int = 0,
+    ) -> list[str]: ...

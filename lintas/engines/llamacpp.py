@@ -1,0 +1,135 @@
+"""The embedded default engine: llama-cpp-python in process, on a local GGUF model.
+
+A document is translated as one chat: system prompt, few-shot turns, then each segment as a
+user turn followed by its translation.  Earlier segments are the document context, and the
+growing prompt shares its prefix with the previous call, so llama.cpp reuses its KV cache and
+only evaluates the new tokens.  The history window moves in steps of ``history_turns`` segments
+(one recomputation per step instead of one per segment).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import settings
+from ..errors import EngineError, ModelError
+from ..modelstore import EMBEDDED, resolve_model_path
+from . import prompts
+from .base import Segment
+
+__all__ = ["LlamaCppEngine"]
+
+_MODELS: dict[tuple[str, int, int], Any] = {}
+_LOCK = threading.Lock()
+
+
+def _load(path: Path, n_ctx: int, threads: int) -> Any:
+    """One model per process (per path and settings)."""
+    key = (str(path), n_ctx, threads)
+    with _LOCK:
+        if key not in _MODELS:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise ModelError("the llamacpp engine needs llama-cpp-python: pip install 'lintas[llamacpp]'") from None
+            try:
+                with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+                    _MODELS[key] = Llama(
+                        model_path=str(path),
+                        n_ctx=n_ctx,
+                        n_threads=threads,
+                        n_batch=512,
+                        seed=0,
+                        verbose=False,
+                    )
+            except Exception as exc:  # llama.cpp reports a bad file as ValueError/RuntimeError
+                raise ModelError(f"cannot load model {path}: {exc}") from None
+        return _MODELS[key]
+
+
+class LlamaCppEngine:
+    name = "llamacpp"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        n_ctx: int | None = None,
+        threads: int | None = None,
+        history_turns: int | None = None,
+        style: str = "news",
+    ) -> None:
+        self.path = resolve_model_path(model_path)
+        self.model = EMBEDDED.name if self.path.name == EMBEDDED.filename else self.path.stem
+        self.n_ctx = n_ctx or int(settings.get("n_ctx"))
+        self.threads = threads or int(settings.get("threads") or 0) or (os.cpu_count() or 2)
+        self.history_turns = history_turns if history_turns is not None else int(settings.get("history_turns"))
+        if style not in ("news", "naive"):
+            raise ValueError(f"unknown prompt style {style!r}")
+        self.style = style
+        self.llm = _load(self.path, self.n_ctx, self.threads)
+        self.generated_tokens = 0
+        self.prompt_version = prompts.PROMPT_VERSION if style == "news" else "naive-1"
+
+    # -- protocol -------------------------------------------------------------------------
+    def translate_batch(
+        self,
+        segments: Sequence[Segment],
+        source_lang: str,
+        target_lang: str,
+        *,
+        context: Sequence[tuple[Segment, str]] = (),
+        attempt: int = 0,
+    ) -> list[str]:
+        if self.style == "naive":
+            return [self._complete(prompts.naive_prompt(s.text, target_lang), s.text) for s in segments]
+        head = [{"role": "system", "content": prompts.system_prompt(target_lang, strict=attempt > 0)}]
+        head += prompts.few_shot(target_lang)
+        pairs: list[tuple[Segment, str]] = list(context)
+        out: list[str] = []
+        for seg in segments:
+            turn = {"role": "user", "content": prompts.user_turn(seg)}
+            messages = head + self._history(pairs, attempt) + [turn]
+            text = self._complete(messages, seg.text)
+            out.append(text)
+            pairs.append((seg, text))
+        return out
+
+    def _history(self, pairs: list[tuple[str, str]], attempt: int) -> list[dict[str, str]]:
+        """The last ``history_turns`` to ``2 * history_turns - 1`` pairs: the window start moves
+        in steps of ``history_turns``, so consecutive prompts share their prefix (KV cache)."""
+        keep = self.history_turns if attempt == 0 else 0
+        if keep <= 0 or not pairs:
+            return []
+        start = (max(0, len(pairs) - keep) // keep) * keep
+        window = pairs[start:]
+        budget = self.n_ctx // 2 * 3  # rough character budget for the history (~1.5 chars/token)
+        while window and sum(len(s.text) + len(t) for s, t in window) > budget:
+            window = window[1:]
+        turns: list[dict[str, str]] = []
+        for seg, target in window:
+            turns += [{"role": "user", "content": prompts.user_turn(seg)}, {"role": "assistant", "content": target}]
+        return turns
+
+    # -- internals ------------------------------------------------------------------------
+    def _complete(self, messages: list[dict[str, str]], source: str) -> str:
+        source_tokens = len(self.llm.tokenize(source.encode("utf-8"), add_bos=False))
+        max_tokens = min(1024, 3 * source_tokens + 32)
+        try:
+            result = self.llm.create_chat_completion(
+                messages=messages,
+                temperature=0.0,
+                top_k=1,
+                top_p=1.0,
+                seed=0,
+                repeat_penalty=1.0,
+                max_tokens=max_tokens,
+            )
+        except Exception as exc:
+            raise EngineError(f"llama.cpp failed: {exc}") from None
+        self.generated_tokens += int(result["usage"]["completion_tokens"])
+        return str(result["choices"][0]["message"]["content"] or "").strip()

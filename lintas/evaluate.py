@@ -1,0 +1,157 @@
+"""Evaluation on NTREX-style line-aligned data: the pipeline against naive sentence prompting.
+
+Each document (lines sharing an id in ``doc_ids.txt``) becomes an article: the first line is
+the headline, the rest are joined into paragraphs of ``paragraph_size`` sentences.  The
+pipeline translates whole articles; the baseline asks the same engine to translate each line on
+its own with a plain instruction.  Both are scored per document (hypothesis lines joined, the
+reference lines joined) with sacrebleu: chrF++ (chrF for zh/ja, where words are not spaced) and
+BLEU, so a different sentence split inside the pipeline cannot skew the comparison.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sacrebleu.metrics import BLEU, CHRF
+
+from .article import Article, Block
+from .engines.base import Engine, Segment
+from .errors import InputError
+from .languages import get_language
+from .pipeline import translate_article
+
+__all__ = ["Document", "load_documents", "document_article", "score", "run_eval", "EvalRow", "format_rows"]
+
+_BLEU_TOKENIZE = {"zh": "zh", "ja": "char"}
+
+
+@dataclass
+class Document:
+    id: str
+    source: list[str]
+    refs: dict[str, list[str]] = field(default_factory=dict)
+
+
+def load_documents(data_dir: str | Path, targets: list[str], limit: int | None = None) -> list[Document]:
+    root = Path(data_dir)
+    files = {"ids": root / "doc_ids.txt", "id": root / "ntrex.id.txt"} | {t: root / f"ntrex.{t}.txt" for t in targets}
+    for path in files.values():
+        if not path.is_file():
+            raise InputError(f"evaluation data incomplete: {path} not found")
+    lines = {k: p.read_text(encoding="utf-8").splitlines() for k, p in files.items()}
+    if len({len(v) for v in lines.values()}) != 1:
+        raise InputError(f"evaluation files in {root} do not have the same number of lines")
+    docs: list[Document] = []
+    for n, doc_id in enumerate(lines["ids"]):
+        if not docs or docs[-1].id != doc_id:
+            if limit is not None and len(docs) == limit:
+                break
+            docs.append(Document(doc_id, [], {t: [] for t in targets}))
+        docs[-1].source.append(lines["id"][n].strip())
+        for t in targets:
+            docs[-1].refs[t].append(lines[t][n].strip())
+    return docs
+
+
+def document_article(doc: Document, paragraph_size: int = 4) -> Article:
+    body = [
+        Block(type="paragraph", html=html.escape(" ".join(doc.source[i : i + paragraph_size]), quote=False))
+        for i in range(1, len(doc.source), paragraph_size)
+    ]
+    return Article(id=re.sub(r"[^\w.-]+", "-", doc.id), headline=doc.source[0], body=body)
+
+
+def _join(lines: list[str], target: str) -> str:
+    sep = " " if get_language(target).space_between_sentences else ""
+    return sep.join(line.strip() for line in lines if line.strip())
+
+
+def score(hyps: list[str], refs: list[str], target: str) -> dict[str, float]:
+    chrf = CHRF(word_order=0 if target in ("zh", "ja") else 2)
+    bleu = BLEU(tokenize=_BLEU_TOKENIZE.get(target, "13a"))
+    return {"chrf": chrf.corpus_score(hyps, [refs]).score, "bleu": bleu.corpus_score(hyps, [refs]).score}
+
+
+@dataclass
+class EvalRow:
+    target: str
+    system: str
+    documents: int
+    sentences: int
+    chrf: float
+    bleu: float
+    seconds_per_sentence: float
+    flagged: int = 0
+
+
+def _pipeline_docs(
+    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]
+) -> tuple[list[str], int]:
+    hyps: list[str] = []
+    flagged = 0
+    for doc in docs:
+        report = translate_article(document_article(doc), [target], engine, progress=lambda _t, n: tick(n))[0]
+        ed = report.edition
+        flagged += report.flagged
+        lines = [ed.headline] + [html.unescape(re.sub(r"<[^>]+>", " ", b.html)) for b in ed.body]
+        hyps.append(_join(lines, target))
+    return hyps, flagged
+
+
+def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]) -> list[str]:
+    hyps = []
+    for doc in docs:
+        outs = []
+        for n, line in enumerate(doc.source):
+            raw = engine.translate_batch([Segment(f"s{n}", line)], "id", target)[0]
+            outs.append(raw.strip())
+            tick(1)
+        hyps.append(_join(outs, target))
+    return hyps
+
+
+def run_eval(
+    docs: list[Document],
+    targets: list[str],
+    engine: Engine,
+    baseline: Engine | None,
+    tick: Callable[[int], None] = lambda n: None,
+    save: Path | None = None,
+) -> list[EvalRow]:
+    rows: list[EvalRow] = []
+    sentences = sum(len(d.source) for d in docs)
+    for target in targets:
+        refs = [_join(d.refs[target], target) for d in docs]
+        systems: list[tuple[str, Callable[[], tuple[list[str], int]]]] = [
+            ("pipeline", lambda t=target: _pipeline_docs(docs, engine, t, tick))
+        ]
+        if baseline is not None:
+            systems.append(("naive", lambda t=target: (_naive_docs(docs, baseline, t, tick), 0)))
+        for name, run in systems:
+            started = time.perf_counter()
+            hyps, flagged = run()
+            elapsed = time.perf_counter() - started
+            s = score(hyps, refs, target)
+            rows.append(EvalRow(target, name, len(docs), sentences, s["chrf"], s["bleu"], elapsed / sentences, flagged))
+            if save is not None:
+                save.mkdir(parents=True, exist_ok=True)
+                (save / f"{name}.{target}.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    return rows
+
+
+def format_rows(rows: list[EvalRow]) -> str:
+    lines = [
+        f"{'lang':<5}{'system':<10}{'docs':>5}{'sents':>7}{'chrF++/chrF':>13}{'BLEU':>7}{'s/sent':>8}{'flagged':>9}"
+    ]
+    for r in rows:
+        metric = "chrF" if r.target in ("zh", "ja") else "chrF++"
+        lines.append(
+            f"{r.target:<5}{r.system:<10}{r.documents:>5}{r.sentences:>7}{r.chrf:>9.1f} {metric:<3}"
+            f"{r.bleu:>7.1f}{r.seconds_per_sentence:>8.2f}{r.flagged:>9}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""The pipeline: article -> units -> engine -> checks, retries, repairs -> one edition per language.
+
+This is the one entry point the CLI (and later the service and the worker) call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import settings
+from .article import Article, Edition, Flag, SegmentAlignment
+from .assemble import Translated, Unit, assemble_edition, split_article
+from .engines.base import Engine, Segment
+from .engines.prompts import PROMPT_VERSION, clean_output
+from .inline import Run, from_tagged
+from .languages import get_language
+from .protect import missing_spans, repair_spans
+from .quality import check_segment, is_critical
+
+__all__ = ["translate_article", "EditionReport", "ProgressFn"]
+
+ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
+
+
+@dataclass
+class EditionReport:
+    edition: Edition
+    seconds: float
+    segments: int
+    retried: int
+    flagged: int
+
+
+@dataclass
+class _Attempt:
+    text: str
+    runs: list[Run]
+    flags: list[Flag]
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return (sum(f.severity == "critical" and not f.repaired for f in self.flags), len(self.flags))
+
+
+def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
+    """Clean, parse and check one raw engine output; repair what can be repaired safely."""
+    flags: list[Flag] = []
+    text, chatter = clean_output(raw, unit.segment.text)
+    if chatter:
+        flags.append(
+            Flag(code="chatter", severity="info", message="removed text around the translation", repaired=True)
+        )
+    spans = missing_spans(unit.segment.text, text)
+    if spans:
+        text, still = repair_spans(text, spans)
+        if len(still) < len(spans):
+            fixed = [s.text for s in spans if s not in still]
+            flags.append(
+                Flag(code="span_repaired", severity="info", message="restored " + ", ".join(fixed), repaired=True)
+            )
+        spans = still
+    parsed = from_tagged(text, unit.links, unit.marks)
+    flags += check_segment(
+        unit.segment.text,
+        text,
+        target,
+        lost_links=len(parsed.missing_links),
+        lost_marks=parsed.lost_marks,
+        missing=[s.text for s in spans],
+    )
+    return _Attempt(text, parsed.runs, flags)
+
+
+def _last_resort(unit: Unit, best: _Attempt) -> _Attempt:
+    """After the last attempt: put lost links and spans back so no link or handle is ever lost.
+    The flags stay (marked repaired) so an editor sees what happened."""
+    runs = list(best.runs)
+    parsed = from_tagged(best.text, unit.links, unit.marks)
+    for href in parsed.missing_links:
+        runs = [Run(r.text, ((("a", href), *r.marks)) if r.text != "\n" else r.marks) for r in runs]
+    missing = missing_spans(unit.segment.text, best.text)
+    if missing:
+        runs.append(Run(" (" + ", ".join(s.text for s in missing) + ")"))
+    flags = [
+        f.model_copy(update={"repaired": True}) if f.code in ("missing_link", "missing_span") else f for f in best.flags
+    ]
+    return _Attempt(best.text, runs, flags)
+
+
+def _translate_language(
+    article: Article,
+    units: list[Unit],
+    engine: Engine,
+    target: str,
+    max_attempts: int,
+    progress: ProgressFn | None,
+    chunk: int,
+) -> tuple[list[Translated], int]:
+    best: list[_Attempt] = []
+    attempts = [1] * len(units)
+    history: list[tuple[Segment, str]] = []
+    for start in range(0, len(units), chunk):
+        batch = units[start : start + chunk]
+        outputs = engine.translate_batch([u.segment for u in batch], article.source_lang, target, context=history)
+        for unit, raw in zip(batch, outputs, strict=True):
+            result = _evaluate(unit, raw, target)
+            best.append(result)
+            history.append((unit.segment, result.text))
+        if progress:
+            progress(target, len(batch))
+    retried = 0
+    for attempt in range(1, max_attempts):
+        todo = [i for i, r in enumerate(best) if is_critical(r.flags)]
+        if not todo:
+            break
+        retried += len(todo) if attempt == 1 else 0
+        outputs = engine.translate_batch([units[i].segment for i in todo], article.source_lang, target, attempt=attempt)
+        for i, raw in zip(todo, outputs, strict=True):
+            attempts[i] += 1
+            candidate = _evaluate(units[i], raw, target)
+            if candidate.score < best[i].score:
+                best[i] = candidate
+    done = []
+    for i, unit in enumerate(units):
+        final = best[i]
+        if is_critical(final.flags):
+            final = _last_resort(unit, final)
+        alignment = SegmentAlignment(
+            id=unit.segment.id, source=unit.segment.text, target=final.text, attempts=attempts[i], flags=final.flags
+        )
+        done.append(Translated(final.runs, alignment))
+    return done, retried
+
+
+def translate_article(
+    article: Article,
+    targets: Sequence[str],
+    engine: Engine,
+    *,
+    max_attempts: int | None = None,
+    progress: ProgressFn | None = None,
+    chunk: int = 4,
+) -> list[EditionReport]:
+    """Translate ``article`` into each of ``targets``; one report (with its edition) per language."""
+    for code in targets:
+        get_language(code)
+    attempts = max_attempts or int(settings.get("max_attempts"))
+    units = split_article(article)
+    prompt_version = getattr(engine, "prompt_version", PROMPT_VERSION)
+    signature = f"engine:{engine.name}|model:{engine.model}|prompt:{prompt_version}"
+    reports = []
+    for target in targets:
+        started = time.perf_counter()
+        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk)
+        edition = assemble_edition(
+            article, units, done, target, engine=engine.name, model=engine.model, signature=signature
+        )
+        flagged = sum(1 for d in done if any(f.severity != "info" for f in d.alignment.flags))
+        reports.append(EditionReport(edition, time.perf_counter() - started, len(units), retried, flagged))
+    return reports

@@ -1,0 +1,162 @@
+"""Per-segment checks: each finding is a :class:`~lintas.article.Flag` with a code and a severity.
+
+Critical findings make the pipeline retry the segment; what is still wrong after the last
+attempt is repaired where possible and always recorded in the edition.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..article import Flag
+from ..protect import find_spans
+from .numbers import missing_numbers
+
+__all__ = ["check_segment", "script_share", "is_critical", "CRITICAL"]
+
+_TAG = re.compile(r"<[^>]*>")
+CRITICAL = {
+    "empty",
+    "untranslated",
+    "wrong_script",
+    "wrong_language",
+    "missing_link",
+    "missing_span",
+    "number_mismatch",
+    "repetition",
+}
+
+_SCRIPT_OF = {"en": "Latin", "fr": "Latin", "id": "Latin", "zh": "Han", "ja": "Japanese", "ar": "Arabic"}
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    code = ord(ch)
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
+        return "Kana"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+        return "Han"
+    if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0xFB50 <= code <= 0xFEFF:
+        return "Arabic"
+    if "LATIN" in unicodedata.name(ch, ""):
+        return "Latin"
+    return "Other"
+
+
+def script_share(text: str) -> dict[str, float]:
+    """Share of letters per script, ignoring tags and protected spans (URLs, handles...)."""
+    plain = _TAG.sub(" ", text)
+    for span in find_spans(plain):
+        plain = plain.replace(span.text, " ")
+    counts: dict[str, int] = {}
+    for ch in plain:
+        script = _script(ch)
+        if script:
+            counts[script] = counts.get(script, 0) + 1
+    total = sum(counts.values()) or 1
+    return {k: v / total for k, v in counts.items()}
+
+
+def _script_ok(text: str, target: str) -> bool:
+    share = script_share(text)
+    if not share:
+        return True
+    if target == "zh":
+        return share.get("Han", 0) >= 0.5 and share.get("Kana", 0) < 0.05
+    if target == "ja":
+        cjk = share.get("Han", 0) + share.get("Kana", 0)
+        han_only = share.get("Kana", 0) == 0 and sum(1 for c in text if _script(c) == "Han") > 12
+        return cjk >= 0.5 and not han_only
+    if target == "ar":
+        return share.get("Arabic", 0) >= 0.5
+    return share.get("Latin", 0) >= 0.8
+
+
+def _plain(text: str) -> str:
+    return " ".join(_TAG.sub(" ", text).split())
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+", _plain(text).lower())
+
+
+def _repetition(text: str) -> bool:
+    """A phrase of 1-6 words repeated 4+ times in a row, or a character loop."""
+    words = _words(text)
+    for size in range(1, 7):
+        for start in range(0, max(0, len(words) - 4 * size + 1)):
+            chunk = words[start : start + size]
+            if all(words[start + k * size : start + (k + 1) * size] == chunk for k in range(1, 4)):
+                return True
+    return re.search(r"(.{2,12}?)\1{5,}", _plain(text)) is not None
+
+
+def _language(text: str) -> str | None:
+    try:
+        from ..ingest import detect_language
+    except ImportError:  # pragma: no cover - ingest is part of the package
+        return None
+    code, _ = detect_language(text)
+    return code
+
+
+def check_segment(
+    source: str,
+    target: str,
+    target_lang: str,
+    *,
+    lost_links: int = 0,
+    lost_marks: set[str] | None = None,
+    missing: list[str] | None = None,
+) -> list[Flag]:
+    """Check one translated segment (both in tagged form). Link and span losses are computed by
+    the caller, which knows the markup; everything else is checked here."""
+    flags: list[Flag] = []
+    plain_target = _plain(target)
+    if not plain_target:
+        return [Flag(code="empty", severity="critical", message="the engine returned nothing")]
+    if lost_links:
+        flags.append(Flag(code="missing_link", severity="critical", message=f"{lost_links} link(s) lost"))
+    if missing:
+        flags.append(Flag(code="missing_span", severity="critical", message="lost: " + ", ".join(missing)))
+    if lost_marks:
+        flags.append(
+            Flag(code="lost_markup", severity="warning", message="lost markup: " + ", ".join(sorted(lost_marks)))
+        )
+    src_words, tgt_words = _words(source), _words(target)
+    if not _script_ok(target, target_lang):
+        flags.append(
+            Flag(
+                code="wrong_script",
+                severity="critical",
+                message=f"output is not in the {_SCRIPT_OF.get(target_lang, target_lang)} script",
+            )
+        )
+    elif len(src_words) >= 4 and _plain(source).lower() == plain_target.lower():
+        flags.append(Flag(code="untranslated", severity="critical", message="output is a copy of the source"))
+    elif target_lang in ("en", "fr") and len(tgt_words) >= 6:
+        detected = _language(plain_target)
+        if detected in ("id", "ms"):
+            flags.append(Flag(code="untranslated", severity="critical", message="output is still Indonesian"))
+        elif detected in ("en", "fr") and detected != target_lang:
+            flags.append(
+                Flag(
+                    code="wrong_language",
+                    severity="critical",
+                    message=f"output looks like {detected}, not {target_lang}",
+                )
+            )
+    numbers = missing_numbers(source, target)
+    if numbers:
+        flags.append(
+            Flag(code="number_mismatch", severity="critical", message="numbers lost or changed: " + ", ".join(numbers))
+        )
+    if _repetition(target) and not _repetition(source):
+        flags.append(Flag(code="repetition", severity="critical", message="the output repeats itself"))
+    return flags
+
+
+def is_critical(flags: list[Flag]) -> bool:
+    return any(f.severity == "critical" and not f.repaired for f in flags)

@@ -1,0 +1,49 @@
+"""Every setting declared once: name, default, environment variable, help."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Setting", "SETTINGS", "get", "data_dir"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "LINTAS_" + self.name.upper()
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting(
+            "data_dir", "", "Where models and caches live (default: $XDG_DATA_HOME/lintas or ~/.local/share/lintas)."
+        ),
+        Setting("model_path", "", "A GGUF file to use instead of the embedded model (skips the hash check)."),
+        Setting("engine", "llamacpp", "Default translation engine."),
+        Setting("threads", "", "CPU threads for the llamacpp engine (default: all cores)."),
+        Setting("n_ctx", "4096", "Context window of the llamacpp engine, in tokens."),
+        Setting("history_turns", "6", "Previous segments kept as document context by LLM engines."),
+        Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
+    )
+}
+
+
+def get(name: str) -> str:
+    setting = SETTINGS[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def data_dir() -> Path:
+    configured = get("data_dir")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lintas"
