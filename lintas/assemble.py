@@ -92,8 +92,9 @@ def _plain_unit(seg_id: str, text: str | None, kind: SegmentKind, fld: str, bloc
 
 def split_article(article: Article) -> list[Unit]:
     """All translatable units of ``article`` in reading order."""
-    units = _plain_unit("kicker", article.kicker, "kicker", "kicker")
-    units += _plain_unit("headline", article.headline, "headline", "headline")
+    # The headline first: it is the best context for everything after it, the kicker included.
+    units = _plain_unit("headline", article.headline, "headline", "headline")
+    units += _plain_unit("kicker", article.kicker, "kicker", "kicker")
     units += _plain_unit("subheadline", article.subheadline, "subheadline", "subheadline")
     for b, block in enumerate(article.body):
         prefix = f"b{b}"

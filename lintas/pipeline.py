@@ -5,6 +5,7 @@ This is the one entry point the CLI (and later the service and the worker) call.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,13 +74,55 @@ def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
     return _Attempt(text, parsed.runs, flags)
 
 
-def _last_resort(unit: Unit, best: _Attempt) -> _Attempt:
+def _anchor_texts(unit: Unit) -> dict[str, str]:
+    """Link target -> its anchor text in the source segment."""
+    anchors: dict[str, str] = {}
+    for run in from_tagged(unit.segment.text, unit.links).runs:
+        for tag, value in run.marks:
+            if tag == "a" and value:
+                anchors[value] = anchors.get(value, "") + run.text
+    return anchors
+
+
+def _wrap(runs: list[Run], needle: str, href: str) -> list[Run] | None:
+    """Put the link on the first occurrence of ``needle`` (any case) in the runs, if any."""
+    needle = needle.strip()
+    text = "".join(r.text for r in runs)
+    at = text.lower().find(needle.lower()) if needle else -1
+    if at < 0:
+        return None
+    out: list[Run] = []
+    pos = 0
+    for run in runs:
+        start, end = pos, pos + len(run.text)
+        pos = end
+        cuts = sorted({start, end, min(max(at, start), end), min(max(at + len(needle), start), end)})
+        for lo, hi in itertools.pairwise(cuts):
+            piece = run.text[lo - start : hi - start]
+            inside = at <= lo and hi <= at + len(needle) and run.text != "\n"
+            out.append(Run(piece, (("a", href), *run.marks) if inside else run.marks))
+    return [r for r in out if r.text]
+
+
+def _last_resort(unit: Unit, best: _Attempt, engine: Engine, source_lang: str, target: str) -> _Attempt:
     """After the last attempt: put lost links and spans back so no link or handle is ever lost.
-    The flags stay (marked repaired) so an editor sees what happened."""
+
+    A lost link goes back on its anchor: the source anchor text if the translation kept it
+    (names often stay), else the engine's translation of the anchor alone, else the whole
+    segment.  The flags stay (marked repaired) so an editor sees what happened.
+    """
     runs = list(best.runs)
     parsed = from_tagged(best.text, unit.links, unit.marks)
+    anchors = _anchor_texts(unit)
     for href in parsed.missing_links:
-        runs = [Run(r.text, ((("a", href), *r.marks)) if r.text != "\n" else r.marks) for r in runs]
+        anchor = anchors.get(href, "")
+        wrapped = _wrap(runs, anchor, href)
+        if wrapped is None and anchor.strip():
+            alone = engine.translate_batch(
+                [Segment(unit.segment.id + ".anchor", anchor.strip(), "heading")], source_lang, target, attempt=1
+            )[0]
+            wrapped = _wrap(runs, clean_output(alone, anchor)[0], href)
+        runs = wrapped or [Run(r.text, (("a", href), *r.marks) if r.text != "\n" else r.marks) for r in runs]
     missing = missing_spans(unit.segment.text, best.text)
     if missing:
         runs.append(Run(" (" + ", ".join(s.text for s in missing) + ")"))
@@ -87,6 +130,24 @@ def _last_resort(unit: Unit, best: _Attempt) -> _Attempt:
         f.model_copy(update={"repaired": True}) if f.code in ("missing_link", "missing_span") else f for f in best.flags
     ]
     return _Attempt(best.text, runs, flags)
+
+
+def _flag_duplicates(units: list[Unit], results: list[_Attempt], only: list[int] | None = None) -> None:
+    """A translation identical to another segment's, for a different source, is a model loop."""
+    seen: dict[str, str] = {}
+    for i, result in enumerate(results):
+        key = " ".join(result.text.split()).lower()
+        source = " ".join(units[i].segment.text.split()).lower()
+        fresh = not any(f.code == "duplicate" for f in result.flags)
+        if key and key in seen and seen[key] != source and (only is None or i in only) and fresh:
+            result.flags.append(
+                Flag(
+                    code="duplicate",
+                    severity="critical",
+                    message="same translation as an earlier, different segment",
+                )
+            )
+        seen.setdefault(key, source)
 
 
 def _translate_language(
@@ -110,6 +171,7 @@ def _translate_language(
             history.append((unit.segment, result.text))
         if progress:
             progress(target, len(batch))
+    _flag_duplicates(units, best)
     retried = 0
     for attempt in range(1, max_attempts):
         todo = [i for i, r in enumerate(best) if is_critical(r.flags)]
@@ -120,13 +182,14 @@ def _translate_language(
         for i, raw in zip(todo, outputs, strict=True):
             attempts[i] += 1
             candidate = _evaluate(units[i], raw, target)
+            _flag_duplicates(units, [*best[:i], candidate, *best[i + 1 :]], only=[i])
             if candidate.score < best[i].score:
                 best[i] = candidate
     done = []
     for i, unit in enumerate(units):
         final = best[i]
         if is_critical(final.flags):
-            final = _last_resort(unit, final)
+            final = _last_resort(unit, final, engine, article.source_lang, target)
         alignment = SegmentAlignment(
             id=unit.segment.id, source=unit.segment.text, target=final.text, attempts=attempts[i], flags=final.flags
         )

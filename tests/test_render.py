@@ -177,9 +177,7 @@ def test_page_structure(lang: str, direction: str) -> None:
     assert blocks[2].find("i") is not None
     assert blocks[2].find("cite").get_text() == t["cite"]  # type: ignore[union-attr]
     items = blocks[3].find_all("li")
-    assert [li.get_text() for li in items] == [
-        BeautifulSoup(item, "html.parser").get_text() for item in t["items"]
-    ]
+    assert [li.get_text() for li in items] == [BeautifulSoup(item, "html.parser").get_text() for item in t["items"]]
     assert items[1].find("a")["href"] == "tel:112"
 
     figure = blocks[4]
@@ -293,9 +291,7 @@ def test_hostile_content_never_becomes_markup() -> None:
         Block(type="figure", src=" jav\tascript:alert(5)", html="cap"),
         Block(type="figure", src="data:image/svg+xml,<svg onload=alert(6)>", html="cap2"),
         Block(type="figure", src="pic.jpg", alt='"><script>alert(7)</script>', html="rel"),
-        Block(
-            type="paragraph", html='<a href="JaVaScRiPt:alert(8)" onclick="x">a</a><iframe src="x"></iframe>'
-        ),
+        Block(type="paragraph", html='<a href="JaVaScRiPt:alert(8)" onclick="x">a</a><iframe src="x"></iframe>'),
     ]
     edition = make_edition(
         "en",
@@ -326,9 +322,7 @@ def test_hostile_content_never_becomes_markup() -> None:
     assert figures[3].img["src"] == "pic.jpg"  # type: ignore[index]
     assert figures[3].img["alt"] == '"><script>alert(7)</script>'  # type: ignore[index]
     # the same holds for the original's page
-    assert_inert(
-        soup_of(render_source_html(Article.model_validate(edition.model_dump(exclude=_EDITION_ONLY))))
-    )
+    assert_inert(soup_of(render_source_html(Article.model_validate(edition.model_dump(exclude=_EDITION_ONLY)))))
 
 
 _EDITION_ONLY = {"target_lang", "engine", "model", "created_at", "segments", "signature"}
@@ -387,9 +381,7 @@ def test_write_edition(tmp_path: Path) -> None:
     assert soup.find("aside").find("a")["href"] == "2024-05-01-banjir-jakarta.id.html"  # type: ignore[index,union-attr]
     source = write_source(Article(id=edition.id, headline="Banjir"), tmp_path / "out")
     assert source.name == "2024-05-01-banjir-jakarta.id.html"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        [paths[0].name, paths[1].name, source.name]
-    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([paths[0].name, paths[1].name, source.name])
 
 
 def test_unsafe_ids_are_slugified(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ def _word(word: str, lang: str) -> str:
     base = _SCRIPTS.get(lang)
     if base is None:
         return word[::-1].lower()
+    if lang in ("zh", "ja"):  # CJK text is about a third as long as Indonesian
+        word = word[::3]
     return "".join(chr(base + (ord(c.lower()) - 97) % 26) if c.isalpha() else c for c in word)
 
 

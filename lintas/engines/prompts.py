@@ -117,10 +117,11 @@ _CHATTER = re.compile(
     re.IGNORECASE,
 )
 _LABEL = re.compile(
-    r"^\s*(?:\[(?:headline|kicker|subheadline|subheading|caption|translation)\]|"
-    r"(?:translation|english|french|chinese|japanese|arabic|traduction|翻译|译文|翻訳)\s*[:：])\s*",
+    r"^\s*(?:translation|english|french|chinese|japanese|arabic|traduction|翻译|译文|翻訳)\s*[:：]\s*",
     re.IGNORECASE,
 )
+# Our segment labels ("[Headline] "), which small models echo, often translated ("[头线]").
+_BRACKET_LABEL = re.compile(r"^\s*[\[【［][^\]】］<>\n]{1,25}[\]】］]\s*")
 _FENCE = re.compile(r"^```[\w-]*\n?|\n?```\s*$")
 _NOTE = re.compile(
     r"\n\s*(?:\(?\s*note|\(?\s*explanation|\*\*note|注[:：]|备注|remarque)\b.*$", re.IGNORECASE | re.DOTALL
@@ -133,6 +134,8 @@ def clean_output(text: str, source: str) -> tuple[str, bool]:
     text = _FENCE.sub("", text.strip()).strip()
     text = _CHATTER.sub("", text).strip()
     text = _LABEL.sub("", text).strip()
+    if not _BRACKET_LABEL.match(source):
+        text = _BRACKET_LABEL.sub("", text).strip()
     text = _NOTE.sub("", text).strip()
     if "\n" in text and "<br>" not in source and "\n" not in source:
         text = next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -23,6 +23,27 @@ from ._common import build_article, clean_text, make_soup, parse_datetime, slugi
 __all__ = ["find_root", "parse_html"]
 
 _BYLINE_PREFIX_RE = re.compile(r"(?i)^\s*(oleh|by|penulis|reporter|editor|ditulis oleh)\s*:?\s+")
+_TEXT_PARENTS = frozenset(
+    {
+        "p",
+        "li",
+        "blockquote",
+        "figcaption",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "span",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "dd",
+        "td",
+    }
+)
 _PAGE_SUFFIX_RE = re.compile(r"\.(html?|php|aspx?)$", re.IGNORECASE)
 
 
@@ -94,7 +115,16 @@ def _author(soup: BeautifulSoup, scopes: list[Tag]) -> str | None:
     if byline is not None and len(clean_text(byline.get_text(" "))) > 150:
         byline = None  # an author bio box, not a byline
     if byline is not None:
-        text = _take_text(byline)
+        text = clean_text(byline.get_text(" "))
+        parent = byline.parent
+        line = clean_text(parent.get_text(" ")) if isinstance(parent, Tag) else ""
+        if (
+            isinstance(parent, Tag)
+            and parent.name in ("p", "div", "span")
+            and (_BYLINE_PREFIX_RE.sub("", line + " ").strip() == text)
+        ):
+            byline = parent  # "Oleh <a rel=author>Nama</a>": the whole line is the byline
+        byline.decompose()
         author = author or text
     if author and author.startswith(("http://", "https://")):
         author = None
@@ -136,7 +166,9 @@ def _dates(soup: BeautifulSoup) -> tuple[datetime | None, datetime | None]:
         else:
             published = published or value
         parent = time_el.parent
-        if isinstance(parent, Tag) and clean_text(parent.get_text(" ")) == clean_text(time_el.get_text(" ")):
+        if isinstance(parent, Tag) and (
+            parent.name not in _TEXT_PARENTS or clean_text(parent.get_text(" ")) == clean_text(time_el.get_text(" "))
+        ):
             time_el.decompose()  # a standalone date line, not part of the body text
     return published, updated
 

@@ -48,18 +48,27 @@ _DATE_FIELDS = {"published_at", "updated_at"}
 
 
 def _load(text: str) -> tuple[dict[str, Any], str]:
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return {}, text
     try:
-        post = frontmatter.loads(text)
+        raw, content = handler.split(text)
+        meta = handler.load(raw)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(f"the Markdown front matter is not valid YAML: {problem}{where}") from None
-    except (ValueError, TypeError, AttributeError) as err:
+    except ValueError as err:
         raise InputError(f"the Markdown front matter is unreadable: {err}") from None
-    if not isinstance(post.metadata, dict):
-        raise InputError("the Markdown front matter must be a mapping of keys to values")
-    return dict(post.metadata), post.content
+    if meta is None:
+        return {}, content
+    if not isinstance(meta, dict):
+        raise InputError(
+            "the Markdown front matter must be a mapping of keys to values (key: value lines), "
+            f"not a {type(meta).__name__}"
+        )
+    return dict(meta), content
 
 
 def _front_matter_fields(meta: dict[str, Any]) -> dict[str, Any]:

