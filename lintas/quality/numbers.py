@@ -53,18 +53,23 @@ def _normalize(text: str) -> str:
 
 
 def _readings(token: str) -> set[float]:
-    """Every plausible value of a numeral: decimal comma or point, grouping by . , or space."""
+    """Every plausible value of a numeral: a decimal comma or point, and digit grouping by
+    ``.``, ``,`` or a space only where every group after the first has three digits."""
     token = token.replace("\u00a0", " ").replace("\u202f", " ")
-    values: set[float] = set()
-    compact = token.replace(" ", "")
-    for decimal, group in ((",", "."), (".", ",")):
-        candidate = compact.replace(group, "")
-        if candidate.count(decimal) <= 1:
-            with contextlib.suppress(ValueError):
-                values.add(float(candidate.replace(decimal, ".")))
     if " " in token and re.fullmatch(r"\d{1,3}( \d{3})+", token) is None:
-        return {float(p) for p in re.findall(r"\d+", token)} | values
-    return values
+        return {float(p) for p in re.findall(r"\d+", token)}  # separate numbers, e.g. "14 2019"
+    compact = token.replace(" ", "")
+    values: set[float] = set()
+    for decimal, group in ((",", "."), (".", ",")):
+        head, _, tail = compact.partition(decimal)
+        if decimal in tail:
+            continue
+        groups = head.split(group)
+        if len(groups) > 1 and not all(len(g) == 3 for g in groups[1:]):
+            continue
+        with contextlib.suppress(ValueError):
+            values.add(float("".join(groups) + ("." + tail if tail else "")))
+    return values or {float(p) for p in re.findall(r"\d+", token)}
 
 
 def extract_values(text: str) -> list[tuple[str, set[float]]]:

@@ -1,0 +1,147 @@
+"""Golden tables for the segment checks, span protection, number matching and output cleaning."""
+
+from __future__ import annotations
+
+import pytest
+
+from lintas.engines.prompts import clean_output
+from lintas.inline import from_tagged, parse_inline, render_inline, slice_runs, to_tagged
+from lintas.protect import find_spans, missing_spans, repair_spans
+from lintas.quality import check_segment, script_share
+from lintas.quality.numbers import missing_numbers
+
+
+def codes(source: str, target: str, lang: str) -> set[str]:
+    return {f.code for f in check_segment(source, target, lang)}
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("naik 1,5 juta orang", "rose by 1.5 million people", []),
+        ("naik 1,5 juta orang", "增加了150万人", []),
+        ("naik 1,5 juta orang", "a augmenté de 1,5 million", []),
+        ("Rp 3.000.000 per bulan", "Rp3,000,000 a month", []),
+        ("sebanyak 12.500 orang", "12 500 personnes", []),
+        ("pukul 10.30 WIB", "at 10:30 a.m. WIB", []),
+        ("pada 14/3/2019", "2019年3月14日", []),
+        ("sebanyak ١٢ orang", "12 people", []),
+        ("ada 5 orang", "five people", []),  # small numbers may be spelled out
+        ("pada tahun 2019", "in 2018", ["2019"]),
+        ("naik 1,5 juta orang", "rose by 15 million people", ["1,5"]),
+        ("sebanyak 12.500 orang", "1,250 people", ["12.500"]),
+    ],
+)
+def test_numbers(source: str, target: str, expected: list[str]) -> None:
+    assert missing_numbers(source, target) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "lang", "expected"),
+    [
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "President Joko Widodo opened a new toll road.",
+            "en",
+            set(),
+        ),
+        ("Presiden Joko Widodo meresmikan jalan tol baru.", "佐科总统为新的收费公路剪彩。", "zh", set()),
+        ("Presiden Joko Widodo meresmikan jalan tol baru.", "ジョコ大統領が新しい有料道路を開通させた。", "ja", set()),
+        ("Presiden Joko Widodo meresmikan jalan tol baru.", "افتتح الرئيس جوكو ويدودو طريقًا جديدًا.", "ar", set()),
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "en",
+            {"untranslated"},
+        ),
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru itu kemarin.",
+            "Presiden Joko Widodo meresmikan jalan tol yang baru itu kemarin sore.",
+            "fr",
+            {"untranslated"},
+        ),
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "President Joko Widodo opened a new toll road.",
+            "zh",
+            {"wrong_script", "too_long"},
+        ),
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "佐科总统为新的收费公路剪彩，总统为新的收费公路剪彩。",
+            "ja",
+            {"wrong_script"},
+        ),
+        (
+            "Presiden Joko Widodo meresmikan jalan tol baru.",
+            "Le président Joko Widodo a inauguré une nouvelle autoroute à péage.",
+            "en",
+            {"wrong_language"},
+        ),
+        ("Presiden meresmikan jalan tol baru di Jawa Barat.", "President.", "en", {"too_short"}),
+        (
+            "Presiden meresmikan jalan tol.",
+            "The president the president the president the president opened",
+            "en",
+            {"repetition"},
+        ),
+        ("Kanye West", "Kanye West", "ar", set()),  # a bare name may stay in Latin letters
+        ("Presiden meresmikan jalan tol.", "", "en", {"empty"}),
+    ],
+)
+def test_check_segment(source: str, target: str, lang: str, expected: set[str]) -> None:
+    assert codes(source, target, lang) == expected
+
+
+def test_script_share_counts_latin_words_not_letters() -> None:
+    share = script_share("Rapper Kanye West将自己改名为Ye。")
+    assert share["Han"] > 0.5
+
+
+def test_protected_spans() -> None:
+    text = (
+        'Lihat https://kompas.id/a?b=1. Kirim ke redaksi@kompas.id, ikuti @zlj517 dan #PemiluDamai <a href="#1">x</a>.'
+    )
+    assert [(s.kind, s.text) for s in find_spans(text)] == [
+        ("url", "https://kompas.id/a?b=1"),
+        ("email", "redaksi@kompas.id"),
+        ("handle", "@zlj517"),
+        ("hashtag", "#PemiluDamai"),
+    ]
+    missing = missing_spans(text, "See https://kompas.id/a?b=1 and follow @ZLJ 517 #PemiluDamai redaksi@kompas.id")
+    assert [s.text for s in missing] == ["@zlj517"]
+    assert repair_spans("follow @ZLJ 517 now", missing) == ("follow @zlj517 now", [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "source", "clean"),
+    [
+        ("Here is the translation:\nThe president spoke.", "Presiden berbicara.", "The president spoke."),
+        ("Sure! Here's the English translation: The president spoke.", "Presiden berbicara.", "The president spoke."),
+        ("[Headline] Kanye West Changes Name", "Kanye West ganti nama", "Kanye West Changes Name"),
+        ("[头线] 坎耶改名", "Kanye West ganti nama", "坎耶改名"),
+        ('"The president spoke."', "Presiden berbicara.", "The president spoke."),
+        ('"We will work," he said.', '"Kami akan bekerja," katanya.', '"We will work," he said.'),
+        ("The president spoke.\n\nNote: 'berbicara' means 'to speak'.", "Presiden berbicara.", "The president spoke."),
+        ("```\nThe president spoke.\n```", "Presiden berbicara.", "The president spoke."),
+    ],
+)
+def test_clean_output(raw: str, source: str, clean: str) -> None:
+    assert clean_output(raw, source)[0] == clean
+
+
+def test_inline_round_trip_and_sanitizing() -> None:
+    runs = parse_inline(
+        'Kata <a href="https://x.id/?a=1&amp;b=2" onclick="x()">tautan <b>ini</b></a>.<br>'
+        '<script>alert(1)</script><a href="javascript:alert(1)">js</a> <img src=x onerror=alert(1)>'
+    )
+    html = render_inline(runs)
+    assert html == 'Kata <a href="https://x.id/?a=1&amp;b=2">tautan <b>ini</b></a>.<br>js'
+    tagged, links = to_tagged(runs)
+    assert tagged == 'Kata <a href="#1">tautan <b>ini</b></a>.<br>js' and links == ["https://x.id/?a=1&b=2"]
+    back = from_tagged('Word <a href="#1">link <b>this</b></a>.<br>js', links, {"b", "br"})
+    assert render_inline(back.runs) == 'Word <a href="https://x.id/?a=1&amp;b=2">link <b>this</b></a>.<br>js'
+    assert not back.missing_links and not back.lost_marks
+    lost = from_tagged("Word link this. js", links, {"b", "br"})
+    assert lost.missing_links == ["https://x.id/?a=1&b=2"] and lost.lost_marks == {"b", "br"}
+    assert render_inline(slice_runs(runs, 5, 15)) == '<a href="https://x.id/?a=1&amp;b=2">tautan <b>ini</b></a>'
