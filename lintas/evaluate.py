@@ -140,7 +140,8 @@ def run_eval(
             rows.append(EvalRow(target, name, len(docs), sentences, s["chrf"], s["bleu"], elapsed / sentences, flagged))
             if save is not None:
                 save.mkdir(parents=True, exist_ok=True)
-                (save / f"{name}.{target}.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+                flat = (" ".join(h.split()) for h in hyps)  # one document per line, whatever the engine wrote
+                (save / f"{name}.{target}.txt").write_text("\n".join(flat) + "\n", encoding="utf-8")
     return rows
 
 
