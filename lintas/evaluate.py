@@ -146,13 +146,28 @@ def run_eval(
 
 
 def format_rows(rows: list[EvalRow]) -> str:
-    lines = [
-        f"{'lang':<5}{'system':<10}{'docs':>5}{'sents':>7}{'chrF++/chrF':>13}{'BLEU':>7}{'s/sent':>8}{'flagged':>9}"
-    ]
-    for r in rows:
-        metric = "chrF" if r.target in ("zh", "ja") else "chrF++"
+    """One line per language: the pipeline and the naive baseline side by side, and the gain."""
+    header = (
+        f"{'lang':<5}{'metric':<7}{'docs':>5}{'sents':>6} | {'pipeline':>8}{'naive':>8}{'gain':>7} | "
+        f"{'BLEU p':>7}{'BLEU n':>7} | {'s/sent p':>9}{'s/sent n':>9} | {'flagged':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for target in dict.fromkeys(r.target for r in rows):
+        pipe = next((r for r in rows if r.target == target and r.system == "pipeline"), None)
+        naive = next((r for r in rows if r.target == target and r.system == "naive"), None)
+        if pipe is None:
+            continue
+        metric = "chrF" if target in ("zh", "ja") else "chrF++"
+
+        def num(value: float | None, spec: str) -> str:
+            width = int("".join(ch for ch in spec.split(".")[0] if ch.isdigit()))
+            return format(value, spec) if value is not None else "-".rjust(width)
+
+        gain = pipe.chrf - naive.chrf if naive else None
         lines.append(
-            f"{r.target:<5}{r.system:<10}{r.documents:>5}{r.sentences:>7}{r.chrf:>9.1f} {metric:<3}"
-            f"{r.bleu:>7.1f}{r.seconds_per_sentence:>8.2f}{r.flagged:>9}"
+            f"{target:<5}{metric:<7}{pipe.documents:>5}{pipe.sentences:>6} | {pipe.chrf:>8.1f}"
+            f"{num(naive.chrf if naive else None, '>8.1f')}{num(gain, '>+7.1f')} | {pipe.bleu:>7.1f}"
+            f"{num(naive.bleu if naive else None, '>7.1f')} | {pipe.seconds_per_sentence:>9.2f}"
+            f"{num(naive.seconds_per_sentence if naive else None, '>9.2f')} | {pipe.flagged:>7}"
         )
     return "\n".join(lines)
