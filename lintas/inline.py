@@ -170,9 +170,11 @@ def slice_runs(runs: list[Run], start: int, end: int) -> list[Run]:
     return out
 
 
-def to_tagged(runs: list[Run]) -> tuple[str, list[str]]:
-    """Runs to the tagged text an engine sees, and the list of link targets (1-based ids)."""
-    links: list[str] = []
+def to_tagged(runs: list[Run], links: list[str] | None = None) -> tuple[str, list[str]]:
+    """Runs to the tagged text an engine sees, and the list of link targets (1-based ids).
+
+    Pass ``links`` to keep an existing numbering (new targets are appended)."""
+    links = list(links or [])
     for run in runs:
         for tag, value in run.marks:
             if tag == "a" and value not in links:

@@ -15,7 +15,7 @@ from .article import Article, Edition, Flag, SegmentAlignment
 from .assemble import Translated, Unit, assemble_edition, split_article
 from .engines.base import Engine, Segment
 from .engines.prompts import PROMPT_VERSION, clean_output
-from .inline import Run, from_tagged
+from .inline import Run, from_tagged, to_tagged
 from .languages import get_language
 from .protect import missing_spans, repair_spans
 from .quality import check_segment, is_critical
@@ -158,17 +158,22 @@ def _translate_language(
     max_attempts: int,
     progress: ProgressFn | None,
     chunk: int,
+    pivot: tuple[str, list[Segment]] | None = None,
 ) -> tuple[list[Translated], int]:
+    """First pass in document order (from the pivot translation when given), then retries of
+    critical segments straight from the source, then last-resort repairs."""
     best: list[_Attempt] = []
     attempts = [1] * len(units)
     history: list[tuple[Segment, str]] = []
+    first_lang, first = pivot if pivot else (article.source_lang, [u.segment for u in units])
     for start in range(0, len(units), chunk):
         batch = units[start : start + chunk]
-        outputs = engine.translate_batch([u.segment for u in batch], article.source_lang, target, context=history)
-        for unit, raw in zip(batch, outputs, strict=True):
+        segments = first[start : start + chunk]
+        outputs = engine.translate_batch(segments, first_lang, target, context=history)
+        for unit, segment, raw in zip(batch, segments, outputs, strict=True):
             result = _evaluate(unit, raw, target)
             best.append(result)
-            history.append((unit.segment, result.text))
+            history.append((segment, result.text))
         if progress:
             progress(target, len(batch))
     _flag_duplicates(units, best)
@@ -197,6 +202,13 @@ def _translate_language(
     return done, retried
 
 
+def _pivot_segments(units: list[Unit], done: list[Translated]) -> list[Segment]:
+    """The pivot edition's translations as segments, links numbered as in the source."""
+    return [
+        Segment(u.segment.id, to_tagged(d.runs, u.links)[0], u.segment.kind) for u, d in zip(units, done, strict=True)
+    ]
+
+
 def translate_article(
     article: Article,
     targets: Sequence[str],
@@ -205,21 +217,45 @@ def translate_article(
     max_attempts: int | None = None,
     progress: ProgressFn | None = None,
     chunk: int = 4,
+    pivot: str | None = None,
 ) -> list[EditionReport]:
-    """Translate ``article`` into each of ``targets``; one report (with its edition) per language."""
+    """Translate ``article`` into each of ``targets``; one report (with its edition) per language.
+
+    With ``pivot`` (a language code, e.g. ``"en"``; default from ``LINTAS_PIVOT``), the other
+    editions are translated from the pivot edition on their first pass (small LLMs are much
+    better from English than from Indonesian), while every check still compares with the
+    Indonesian source and retries go straight from it.  The pivot edition is made first; when
+    it is not among ``targets`` it is made anyway and not returned.
+    """
     for code in targets:
         get_language(code)
+    pivot = (pivot if pivot is not None else settings.get("pivot")) or None
+    if pivot:
+        get_language(pivot)
     attempts = max_attempts or int(settings.get("max_attempts"))
     units = split_article(article)
     prompt_version = getattr(engine, "prompt_version", PROMPT_VERSION)
     signature = f"engine:{engine.name}|model:{engine.model}|prompt:{prompt_version}"
-    reports = []
-    for target in targets:
+    order = list(targets)
+    if pivot and any(t != pivot for t in targets):
+        order = [pivot, *[t for t in targets if t != pivot]]
+    reports: dict[str, EditionReport] = {}
+    pivot_segments: list[Segment] | None = None
+    for target in order:
         started = time.perf_counter()
-        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk)
+        via = (pivot, pivot_segments) if pivot_segments is not None and target != pivot else None
+        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk, via)
+        if target == pivot:
+            pivot_segments = _pivot_segments(units, done)
         edition = assemble_edition(
-            article, units, done, target, engine=engine.name, model=engine.model, signature=signature
+            article,
+            units,
+            done,
+            target,
+            engine=engine.name,
+            model=engine.model,
+            signature=signature + (f"|pivot:{pivot}" if via else ""),
         )
         flagged = sum(1 for d in done if any(f.severity != "info" for f in d.alignment.flags))
-        reports.append(EditionReport(edition, time.perf_counter() - started, len(units), retried, flagged))
-    return reports
+        reports[target] = EditionReport(edition, time.perf_counter() - started, len(units), retried, flagged)
+    return [reports[t] for t in targets]

@@ -85,7 +85,7 @@ def test_dropped_link_is_retried_and_recovered(article: Article) -> None:
     engine = FakeEngine(faults=["drop_links"])
     report = translate_article(article, ["en"], engine)[0]
     assert report.retried >= 1
-    assert any(attempt > 0 for _, _, attempt in engine.calls)
+    assert any(attempt > 0 for *_, attempt in engine.calls)
     seg = next(s for s in report.edition.segments if s.id == "b0.s0")
     assert seg.attempts == 2 and not seg.flags
     assert 'href="https://bps.go.id/laporan?id=7&amp;x=1"' in report.edition.body[0].html
@@ -140,3 +140,26 @@ def test_unknown_language_and_engine_are_input_errors(article: Article) -> None:
         translate_article(article, ["xx"], FakeEngine())
     with pytest.raises(InputError, match="unknown engine"):
         get_engine("nope")
+
+
+def test_pivot_through_english(article: Article) -> None:
+    engine = FakeEngine()
+    reports = translate_article(article, ["zh", "fr"], engine, pivot="en")
+    assert [r.edition.target_lang for r in reports] == ["zh", "fr"]  # the pivot is made but not returned
+    first_pass = [(source, target) for _, source, target, attempt in engine.calls if attempt == 0]
+    assert first_pass[0] == ("id", "en")
+    assert {("en", "zh"), ("en", "fr")} <= set(first_pass) and ("id", "zh") not in first_pass
+    zh = reports[0].edition
+    assert zh.signature.startswith("engine:fake|model:fake-1|prompt:") and "|pivot:en" in zh.signature
+    links = [a["href"] for a in BeautifulSoup(zh.body[0].html, "html.parser").find_all("a")]
+    assert links == ["https://bps.go.id/laporan?id=7&x=1"]  # link ids survive the pivot
+    assert all(s.source == u.segment.text for s, u in zip(zh.segments, split_article(article), strict=True))
+
+
+def test_pivot_failure_falls_back_to_source(article: Article) -> None:
+    engine = FakeEngine(faults=["change_numbers"])  # first attempts change numbers
+    report = translate_article(article, ["en", "fr"], engine, pivot="en")[1]
+    retries = [(source, target) for _, source, target, attempt in engine.calls if attempt > 0]
+    assert ("id", "fr") in retries  # checks compare with the Indonesian; retries go straight from it
+    seg = next(s for s in report.edition.segments if s.id == "b0.s0")
+    assert seg.attempts == 2 and not seg.flags

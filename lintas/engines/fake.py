@@ -35,7 +35,7 @@ class FakeEngine:
     def __init__(self, faults: Sequence[str] = (), persistent: bool = False) -> None:
         self.faults = set(faults)
         self.persistent = persistent
-        self.calls: list[tuple[int, str, int]] = []  # (batch size, target, attempt)
+        self.calls: list[tuple[int, str, str, int]] = []  # (batch size, source, target, attempt)
 
     def translate_batch(
         self,
@@ -46,7 +46,7 @@ class FakeEngine:
         context: Sequence[tuple[Segment, str]] = (),
         attempt: int = 0,
     ) -> list[str]:
-        self.calls.append((len(segments), target_lang, attempt))
+        self.calls.append((len(segments), source_lang, target_lang, attempt))
         out = []
         for seg in segments:
             pieces = _KEEP.split(seg.text)

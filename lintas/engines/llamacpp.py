@@ -87,8 +87,8 @@ class LlamaCppEngine:
     ) -> list[str]:
         if self.style == "naive":
             return [self._complete(prompts.naive_prompt(s.text, target_lang), s.text) for s in segments]
-        head = [{"role": "system", "content": prompts.system_prompt(target_lang, strict=attempt > 0)}]
-        head += prompts.few_shot(target_lang)
+        head = [{"role": "system", "content": prompts.system_prompt(target_lang, attempt > 0, source_lang)}]
+        head += prompts.few_shot(target_lang, source_lang)
         pairs: list[tuple[Segment, str]] = list(context)
         out: list[str] = []
         for seg in segments:

@@ -73,10 +73,10 @@ _SHOTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def system_prompt(target: str, strict: bool = False) -> str:
+def system_prompt(target: str, strict: bool = False, source: str = "id") -> str:
     lang = get_language(target).name
     rules = [
-        f"You are a senior news translator. Translate Indonesian news text into {lang}.",
+        f"You are a senior news translator. Translate {get_language(source).name} news text into {lang}.",
         "Translate faithfully and completely: keep every fact, name, number, date and quotation; add nothing.",
         f"Write natural, idiomatic {lang} as a professional newspaper would, not word for word. "
         f"Lines marked [Headline] are headlines: translate them in {lang} headline style, short and natural.",
@@ -97,10 +97,11 @@ def user_turn(segment: Segment) -> str:
     return _LABELS.get(segment.kind, "") + segment.text
 
 
-def few_shot(target: str) -> list[dict[str, str]]:
+def few_shot(target: str, source: str = "id") -> list[dict[str, str]]:
     turns: list[dict[str, str]] = []
-    for (kind, source), target_text in zip(_SHOTS_ID, _SHOTS[target], strict=True):
-        turns.append({"role": "user", "content": _LABELS.get(kind, "") + source})
+    sources = [text for _, text in _SHOTS_ID] if source == "id" else list(_SHOTS[source])
+    for (kind, _), source_text, target_text in zip(_SHOTS_ID, sources, _SHOTS[target], strict=True):
+        turns.append({"role": "user", "content": _LABELS.get(kind, "") + source_text})
         turns.append({"role": "assistant", "content": target_text})
     return turns
 
