@@ -22,7 +22,10 @@ _SCRIPTS = {"zh": 0x4E00, "ja": 0x3042, "ar": 0x0627}
 def _word(word: str, lang: str) -> str:
     base = _SCRIPTS.get(lang)
     if base is None:
-        return word[::-1].lower()
+        word = word[::-1].lower()
+        if lang == "fr":  # not the same rewrite as English, so a pivot through it never undoes it
+            word = "".join(chr(97 + (ord(c) - 96) % 26) if "a" <= c <= "z" else c for c in word)
+        return word
     if lang in ("zh", "ja"):  # CJK text is about a third as long as Indonesian
         word = word[::3]
     return "".join(chr(base + (ord(c.lower()) - 97) % 26) if c.isalpha() else c for c in word)
