@@ -30,7 +30,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("engine", "llamacpp", "Default translation engine."),
         Setting("threads", "", "CPU threads for the llamacpp engine (default: all cores)."),
         Setting("n_ctx", "4096", "Context window of the llamacpp engine, in tokens."),
-        Setting("history_turns", "6", "Previous segments kept as document context by LLM engines."),
+        Setting(
+            "history_turns",
+            "0",
+            "Previous segments an LLM engine sees as document context (0: none; see docs/evaluation.md).",
+        ),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
     )
