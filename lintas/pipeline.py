@@ -222,8 +222,8 @@ def translate_article(
     """Translate ``article`` into each of ``targets``; one report (with its edition) per language.
 
     With ``pivot`` (a language code, e.g. ``"en"``; default from ``LINTAS_PIVOT``), the other
-    editions are translated from the pivot edition on their first pass (small LLMs are much
-    better from English than from Indonesian), while every check still compares with the
+    editions are translated from the pivot edition on their first pass (the embedded model does
+    better from English: docs/evaluation.md), while every check still compares with the
     Indonesian source and retries go straight from it.  The pivot edition is made first; when
     it is not among ``targets`` it is made anyway and not returned.
     """

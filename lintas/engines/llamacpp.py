@@ -1,10 +1,10 @@
 """The embedded default engine: llama-cpp-python in process, on a local GGUF model.
 
-A document is translated as one chat: system prompt, few-shot turns, then each segment as a
-user turn followed by its translation.  Earlier segments are the document context, and the
-growing prompt shares its prefix with the previous call, so llama.cpp reuses its KV cache and
-only evaluates the new tokens.  The history window moves in steps of ``history_turns`` segments
-(one recomputation per step instead of one per segment).
+Each segment is one chat: the news-translator system prompt, hand-written few-shot turns, then
+the segment.  With ``history_turns`` > 0 the previous segments of the document and their
+translations come before it as turns (document context); the window moves in steps of
+``history_turns`` so consecutive prompts share their prefix and llama.cpp reuses its KV cache.
+The system prompt and few-shot prefix is the same for every segment, so it is cached too.
 """
 
 from __future__ import annotations
