@@ -95,7 +95,9 @@ def _pipeline_docs(
     hyps: list[str] = []
     flagged = 0
     for doc in docs:
-        report = translate_article(document_article(doc), [target], engine, progress=lambda _t, n: tick(n))[0]
+        report = translate_article(
+            document_article(doc), [target], engine, progress=lambda lang, n: tick(n) if lang == target else None
+        )[0]
         ed = report.edition
         flagged += report.flagged
         lines = [ed.headline] + [html.unescape(re.sub(r"<[^>]+>", " ", b.html)) for b in ed.body]
