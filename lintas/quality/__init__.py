@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from ..article import Flag
+from ..ingest.language import detect_language
 from ..protect import find_spans
 from .numbers import missing_numbers
 
@@ -105,15 +106,6 @@ def _repetition(text: str) -> bool:
     return re.search(r"(.{2,12}?)\1{5,}", _plain(text)) is not None
 
 
-def _language(text: str) -> str | None:
-    try:
-        from ..ingest import detect_language
-    except ImportError:  # pragma: no cover - ingest is part of the package
-        return None
-    code, _ = detect_language(text)
-    return code
-
-
 def check_segment(
     source: str,
     target: str,
@@ -149,7 +141,7 @@ def check_segment(
     elif len(src_words) >= 4 and _plain(source).lower() == plain_target.lower():
         flags.append(Flag(code="untranslated", severity="critical", message="output is a copy of the source"))
     elif target_lang in ("en", "fr") and len(tgt_words) >= 6:
-        detected = _language(plain_target)
+        detected = detect_language(plain_target)[0]
         if detected in ("id", "ms"):
             flags.append(Flag(code="untranslated", severity="critical", message="output is still Indonesian"))
         elif detected in ("en", "fr") and detected != target_lang:
