@@ -8,7 +8,7 @@ sentence, so the edition keeps the original's structure exactly.
 from __future__ import annotations
 
 import html as html_lib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import __version__
@@ -40,7 +40,6 @@ class Translated:
 
     runs: list[Run]
     alignment: SegmentAlignment
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _marks(runs: list[Run]) -> set[str]:

@@ -63,6 +63,12 @@ def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
             )
         spans = still
     parsed = from_tagged(text, unit.links, unit.marks)
+    if parsed.unknown_links:
+        flags.append(
+            Flag(
+                code="invented_link", severity="info", message="removed a link the source does not have", repaired=True
+            )
+        )
     flags += check_segment(
         unit.segment.text,
         text,

@@ -142,6 +142,9 @@ def test_inline_round_trip_and_sanitizing() -> None:
     back = from_tagged('Word <a href="#1">link <b>this</b></a>.<br>js', links, {"b", "br"})
     assert render_inline(back.runs) == 'Word <a href="https://x.id/?a=1&amp;b=2">link <b>this</b></a>.<br>js'
     assert not back.missing_links and not back.lost_marks
+    invented = from_tagged('Word <a href="#7">x</a> <a href="https://evil.example">y</a>', links)
+    assert invented.unknown_links == 2 and invented.missing_links == links
+    assert render_inline(invented.runs) == "Word x y"
     lost = from_tagged("Word link this. js", links, {"b", "br"})
     assert lost.missing_links == ["https://x.id/?a=1&b=2"] and lost.lost_marks == {"b", "br"}
     assert render_inline(slice_runs(runs, 5, 15)) == '<a href="https://x.id/?a=1&amp;b=2">tautan <b>ini</b></a>'
