@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import settings
 from .article import Article, Edition, Flag, SegmentAlignment
@@ -39,6 +39,8 @@ class _Attempt:
     text: str
     runs: list[Run]
     flags: list[Flag]
+    lost_links: list[str] = field(default_factory=list)  # link targets the output dropped
+    lost_spans: list[str] = field(default_factory=list)  # spans still missing after repair
 
     @property
     def score(self) -> tuple[int, int]:
@@ -77,7 +79,7 @@ def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
         lost_marks=parsed.lost_marks,
         missing=[s.text for s in spans],
     )
-    return _Attempt(text, parsed.runs, flags)
+    return _Attempt(text, parsed.runs, flags, parsed.missing_links, [s.text for s in spans])
 
 
 def _anchor_texts(unit: Unit) -> dict[str, str]:
@@ -118,9 +120,8 @@ def _last_resort(unit: Unit, best: _Attempt, engine: Engine, source_lang: str, t
     segment.  The flags stay (marked repaired) so an editor sees what happened.
     """
     runs = list(best.runs)
-    parsed = from_tagged(best.text, unit.links, unit.marks)
     anchors = _anchor_texts(unit)
-    for href in parsed.missing_links:
+    for href in best.lost_links:
         anchor = anchors.get(href, "")
         wrapped = _wrap(runs, anchor, href)
         if wrapped is None and anchor.strip():
@@ -129,9 +130,8 @@ def _last_resort(unit: Unit, best: _Attempt, engine: Engine, source_lang: str, t
             )[0]
             wrapped = _wrap(runs, clean_output(alone, anchor)[0], href)
         runs = wrapped or [Run(r.text, (("a", href), *r.marks) if r.text != "\n" else r.marks) for r in runs]
-    missing = missing_spans(unit.segment.text, best.text)
-    if missing:
-        runs.append(Run(" (" + ", ".join(s.text for s in missing) + ")"))
+    if best.lost_spans:
+        runs.append(Run(" (" + ", ".join(best.lost_spans) + ")"))
     flags = [
         f.model_copy(update={"repaired": True}) if f.code in ("missing_link", "missing_span") else f for f in best.flags
     ]
