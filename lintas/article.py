@@ -68,6 +68,15 @@ class Flag(BaseModel):
     repaired: bool = False
 
 
+class Suggestion(BaseModel):
+    """A similar segment an editor translated before (fuzzy translation-memory match)."""
+
+    source: str
+    target: str
+    score: float  # 0-100
+    origin: str
+
+
 class SegmentAlignment(BaseModel):
     """Source segment -> target segment, with where it sits in the article."""
 
@@ -75,7 +84,9 @@ class SegmentAlignment(BaseModel):
     source: str
     target: str
     attempts: int = 1
+    origin: Literal["engine", "memory"] = "engine"  # memory: reused from the translation memory
     flags: list[Flag] = Field(default_factory=list)
+    suggestions: list[Suggestion] = Field(default_factory=list)
 
 
 class Edition(Article):
@@ -87,3 +98,6 @@ class Edition(Article):
     created_at: datetime
     segments: list[SegmentAlignment] = Field(default_factory=list)
     signature: str = ""
+    status: Literal["published", "held"] = "published"  # held: waits for an editor (hold policy)
+    hold_reasons: list[str] = Field(default_factory=list)
+    confidence: float = 1.0  # 0..1, from the checks' findings (lintas.quality.policy.confidence)

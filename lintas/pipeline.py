@@ -5,24 +5,69 @@ This is the one entry point the CLI (and later the service and the worker) call.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from . import settings
-from .article import Article, Edition, Flag, SegmentAlignment
+from .article import Article, Edition, Flag, SegmentAlignment, Suggestion
 from .assemble import Translated, Unit, assemble_edition, split_article
 from .engines.base import Engine, Segment
 from .engines.prompts import PROMPT_VERSION, clean_output
+from .glossary import Glossary, protect_terms, restore_terms
 from .inline import Run, from_tagged, to_tagged
 from .languages import get_language
 from .protect import missing_spans, repair_spans
 from .quality import check_segment, is_critical
+from .quality.backtranslate import DEFAULT_MIN_CHRF, backtranslation_flags, parse_mode, select
+from .quality.policy import HoldPolicy, confidence
 
-__all__ = ["translate_article", "EditionReport", "ProgressFn"]
+__all__ = ["translate_article", "EditionReport", "ProgressFn", "Memory", "Options"]
 
 ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
+
+
+class _Match(Protocol):
+    source: str
+    target: str
+    score: float
+    origin: str
+
+
+class Memory(Protocol):
+    """What the pipeline needs of a translation memory (:class:`lintas.memory.TranslationMemory`)."""
+
+    def exact(
+        self, source: str, target_lang: str, *, source_lang: str = "id", kind: str = "sentence", context: str = ""
+    ) -> _Match | None: ...
+
+    def fuzzy(
+        self, source: str, target_lang: str, *, source_lang: str = "id", limit: int = 3, min_score: float = 75.0
+    ) -> Sequence[_Match]: ...
+
+
+@dataclass
+class Options:
+    """The quality side of a run: glossary, memory, hold policy, back-translation."""
+
+    glossary: Glossary | None = None
+    memory: Memory | None = None
+    hold: HoldPolicy = field(default_factory=HoldPolicy)
+    backtranslate: str | float = "off"
+    backtranslate_min_chrf: float = DEFAULT_MIN_CHRF
+
+    @classmethod
+    def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
+        return cls(
+            glossary=glossary,
+            memory=memory,
+            hold=HoldPolicy.parse(settings.get("hold")),
+            backtranslate=parse_mode(settings.get("backtranslate")),
+            backtranslate_min_chrf=float(settings.get("backtranslate_min_chrf")),
+        )
 
 
 @dataclass
@@ -47,10 +92,14 @@ class _Attempt:
         return (sum(f.severity == "critical" and not f.repaired for f in self.flags), len(self.flags))
 
 
-def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
+def _evaluate(
+    unit: Unit, raw: str, target: str, glossary: Glossary | None = None, placeholders: dict[str, str] | None = None
+) -> _Attempt:
     """Clean, parse and check one raw engine output; repair what can be repaired safely."""
     flags: list[Flag] = []
     text, chatter = clean_output(raw, unit.segment.text)
+    if placeholders:
+        text, _lost = restore_terms(text, placeholders)  # a lost one shows as glossary_missing
     if chatter:
         flags.append(
             Flag(code="chatter", severity="info", message="removed text around the translation", repaired=True)
@@ -78,6 +127,7 @@ def _evaluate(unit: Unit, raw: str, target: str) -> _Attempt:
         lost_links=len(parsed.missing_links),
         lost_marks=parsed.lost_marks,
         missing=[s.text for s in spans],
+        glossary=glossary,
     )
     return _Attempt(text, parsed.runs, flags, parsed.missing_links, [s.text for s in spans])
 
@@ -156,6 +206,41 @@ def _flag_duplicates(units: list[Unit], results: list[_Attempt], only: list[int]
         seen.setdefault(key, source)
 
 
+def _prepare(
+    segment: Segment, unit: Unit, engine: Engine, target: str, glossary: Glossary | None, direct: bool
+) -> tuple[Segment, dict[str, str] | None]:
+    """The segment as the engine gets it: with glossary constraints (prompt engines) or with
+    placeholders for the terms (``glossary_mode = "placeholder"``, only from the source)."""
+    if glossary is None:
+        return segment, None
+    hits = glossary.find(unit.segment.text)
+    if not hits:
+        return segment, None
+    if getattr(engine, "glossary_mode", "prompt") == "placeholder":
+        if not direct:
+            return segment, None
+        text, mapping = protect_terms(segment.text, hits, target)
+        return dataclasses.replace(segment, text=text), mapping
+    terms = glossary.constraints(unit.segment.text, target)
+    return dataclasses.replace(segment, terms=tuple(terms)), None
+
+
+def _from_memory(unit: Unit, memory: Memory | None, source_lang: str, target: str) -> _Attempt | None:
+    if memory is None:
+        return None
+    seg = unit.segment
+    match = memory.exact(seg.text, target, source_lang=source_lang, kind=seg.kind, context=seg.context)
+    if match is None:
+        return None
+    parsed = from_tagged(match.target, unit.links, unit.marks)
+    note = Flag(
+        code="memory",
+        severity="info",
+        message=f"reused the {match.origin} translation from the translation memory",
+    )
+    return _Attempt(match.target, parsed.runs, [note])
+
+
 def _translate_language(
     article: Article,
     units: list[Unit],
@@ -165,47 +250,98 @@ def _translate_language(
     progress: ProgressFn | None,
     chunk: int,
     pivot: tuple[str, list[Segment]] | None = None,
+    options: Options | None = None,
 ) -> tuple[list[Translated], int]:
-    """First pass in document order (from the pivot translation when given), then retries of
-    critical segments straight from the source, then last-resort repairs."""
-    best: list[_Attempt] = []
-    attempts = [1] * len(units)
+    """Translation memory first; then a first pass in document order (from the pivot translation
+    when given); retries of critical segments straight from the source; last-resort repairs;
+    the optional back-translation check."""
+    options = options or Options()
+    glossary = options.glossary
+    best: list[_Attempt | None] = [_from_memory(u, options.memory, article.source_lang, target) for u in units]
+    attempts = [0 if b else 1 for b in best]
     history: list[tuple[Segment, str]] = []
     first_lang, first = pivot if pivot else (article.source_lang, [u.segment for u in units])
     for start in range(0, len(units), chunk):
-        batch = units[start : start + chunk]
-        segments = first[start : start + chunk]
-        outputs = engine.translate_batch(segments, first_lang, target, context=history)
-        for unit, segment, raw in zip(batch, segments, outputs, strict=True):
-            result = _evaluate(unit, raw, target)
-            best.append(result)
-            history.append((segment, result.text))
+        todo = [i for i in range(start, min(start + chunk, len(units))) if best[i] is None]
+        prepared = [_prepare(first[i], units[i], engine, target, glossary, pivot is None) for i in todo]
+        outputs = engine.translate_batch([p[0] for p in prepared], first_lang, target, context=history) if todo else []
+        for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
+            best[i] = _evaluate(units[i], raw, target, glossary, mapping)
+        for i in range(start, min(start + chunk, len(units))):
+            history.append((first[i], best[i].text))  # type: ignore[union-attr]
         if progress:
-            progress(target, len(batch))
-    _flag_duplicates(units, best)
+            progress(target, min(start + chunk, len(units)) - start)
+    results: list[_Attempt] = [b for b in best if b is not None]
+    _flag_duplicates(units, results)
     retried = 0
     for attempt in range(1, max_attempts):
-        todo = [i for i, r in enumerate(best) if is_critical(r.flags)]
+        todo = [i for i, r in enumerate(results) if attempts[i] and is_critical(r.flags)]
         if not todo:
             break
         retried += len(todo) if attempt == 1 else 0
-        outputs = engine.translate_batch([units[i].segment for i in todo], article.source_lang, target, attempt=attempt)
-        for i, raw in zip(todo, outputs, strict=True):
+        prepared = [_prepare(units[i].segment, units[i], engine, target, glossary, True) for i in todo]
+        outputs = engine.translate_batch([p[0] for p in prepared], article.source_lang, target, attempt=attempt)
+        for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
             attempts[i] += 1
-            candidate = _evaluate(units[i], raw, target)
-            _flag_duplicates(units, [*best[:i], candidate, *best[i + 1 :]], only=[i])
-            if candidate.score < best[i].score:
-                best[i] = candidate
+            candidate = _evaluate(units[i], raw, target, glossary, mapping)
+            _flag_duplicates(units, [*results[:i], candidate, *results[i + 1 :]], only=[i])
+            if candidate.score < results[i].score:
+                results[i] = candidate
+    for i, unit in enumerate(units):
+        if attempts[i] and is_critical(results[i].flags):
+            results[i] = _last_resort(unit, results[i], engine, article.source_lang, target)
+    _backtranslate(units, results, attempts, engine, article.source_lang, target, options)
     done = []
     for i, unit in enumerate(units):
-        final = best[i]
-        if is_critical(final.flags):
-            final = _last_resort(unit, final, engine, article.source_lang, target)
+        final = results[i]
         alignment = SegmentAlignment(
-            id=unit.segment.id, source=unit.segment.text, target=final.text, attempts=attempts[i], flags=final.flags
+            id=unit.segment.id,
+            source=unit.segment.text,
+            target=final.text,
+            attempts=attempts[i],
+            origin="engine" if attempts[i] else "memory",
+            flags=final.flags,
+            suggestions=_suggestions(unit, options.memory, article.source_lang, target) if attempts[i] else [],
         )
         done.append(Translated(final.runs, alignment))
     return done, retried
+
+
+def _backtranslate(
+    units: list[Unit],
+    results: list[_Attempt],
+    attempts: list[int],
+    engine: Engine,
+    source_lang: str,
+    target: str,
+    options: Options,
+) -> None:
+    if options.backtranslate == "off":
+        return
+    chosen = [
+        i
+        for i, r in enumerate(results)
+        if attempts[i]
+        and select(options.backtranslate, units[i].segment.id, any(f.severity != "info" for f in r.flags), target)
+    ]
+    pairs = [(units[i].segment, results[i].text) for i in chosen]
+    for i, (score, flag) in zip(
+        chosen,
+        backtranslation_flags(pairs, engine, source_lang, target, min_chrf=options.backtranslate_min_chrf),
+        strict=True,
+    ):
+        results[i].flags.append(
+            flag or Flag(code="backtranslation_ok", severity="info", message=f"back-translation chrF {score:.0f}")
+        )
+
+
+def _suggestions(unit: Unit, memory: Memory | None, source_lang: str, target: str) -> list[Suggestion]:
+    if memory is None:
+        return []
+    return [
+        Suggestion(source=m.source, target=m.target, score=round(m.score, 1), origin=m.origin)
+        for m in memory.fuzzy(unit.segment.text, target, source_lang=source_lang)
+    ]
 
 
 def _pivot_segments(units: list[Unit], done: list[Translated]) -> list[Segment]:
@@ -224,6 +360,7 @@ def translate_article(
     progress: ProgressFn | None = None,
     chunk: int = 4,
     pivot: str | None = None,
+    options: Options | None = None,
 ) -> list[EditionReport]:
     """Translate ``article`` into each of ``targets``; one report (with its edition) per language.
 
@@ -232,7 +369,11 @@ def translate_article(
     better from English: docs/evaluation.md), while every check still compares with the
     Indonesian source and retries go straight from it.  The pivot edition is made first; when
     it is not among ``targets`` it is made anyway and not returned.
+
+    ``options`` bring the glossary, the translation memory, the hold policy and the
+    back-translation check (:class:`Options`; none of them when omitted).
     """
+    options = options or Options()
     for code in targets:
         get_language(code)
     pivot = (pivot if pivot is not None else settings.get("pivot")) or None
@@ -250,7 +391,7 @@ def translate_article(
     for target in order:
         started = time.perf_counter()
         via = (pivot, pivot_segments) if pivot_segments is not None and target != pivot else None
-        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk, via)
+        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk, via, options)
         if target == pivot:
             pivot_segments = _pivot_segments(units, done)
         edition = assemble_edition(
@@ -262,6 +403,10 @@ def translate_article(
             model=engine.model,
             signature=signature + (f"|pivot:{pivot}" if via else ""),
         )
+        reasons = options.hold.reasons(edition.segments, target)
+        edition.status = "held" if reasons else "published"
+        edition.hold_reasons = reasons
+        edition.confidence = confidence(edition.segments)
         flagged = sum(1 for d in done if any(f.severity != "info" for f in d.alignment.flags))
         reports[target] = EditionReport(edition, time.perf_counter() - started, len(units), retried, flagged)
     return [reports[t] for t in targets]

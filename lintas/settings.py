@@ -37,6 +37,25 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
+        Setting(
+            "glossary",
+            "",
+            "Glossary files (.yaml or .csv, separated by ':') applied on top of the starter glossary "
+            "('none' alone: no glossary at all).",
+        ),
+        Setting(
+            "memory",
+            "",
+            "Translation memory: an SQLAlchemy URL (default: memory.sqlite in the data directory; 'off': none).",
+        ),
+        Setting(
+            "hold",
+            "critical",
+            "Hold policy: lowest unrepaired severity that holds an edition for an editor, "
+            "with per-language overrides ('critical; ar=warning'; 'never').",
+        ),
+        Setting("backtranslate", "off", "Back-translation check: off, flagged, all, or a sampling rate (0.2)."),
+        Setting("backtranslate_min_chrf", "35", "Back-translations scoring below this chrF get a warning."),
     )
 }
 

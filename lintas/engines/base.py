@@ -18,12 +18,17 @@ class Segment:
     ``text`` is the tagged source (inline ``<a href="#1">``, ``<b>``, ``<i>``, ``<br>``);
     ``context`` is the surrounding paragraph in the source language, plain text (empty when
     the segment is the whole paragraph).
+    ``terms`` are glossary constraints, (term as written in ``text``, required translation),
+    for engines with ``glossary_mode = "prompt"``; engines with ``glossary_mode =
+    "placeholder"`` instead receive numbered placeholders ``⟦1⟧`` to copy, which the pipeline
+    replaces by the required form (see :mod:`lintas.glossary`).
     """
 
     id: str
     text: str
     kind: SegmentKind = "sentence"
     context: str = ""
+    terms: tuple[tuple[str, str], ...] = ()
 
 
 @runtime_checkable
@@ -40,6 +45,7 @@ class Engine(Protocol):
 
     name: str
     model: str
+    # glossary_mode: "prompt" | "placeholder" (optional attribute; "prompt" when absent)
 
     def translate_batch(
         self,

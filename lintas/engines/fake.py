@@ -15,8 +15,43 @@ from .base import Segment
 
 __all__ = ["FakeEngine"]
 
-_KEEP = re.compile(r"(<[^>]+>|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+|[@#]\w+|\d[\d.,]*|&\w+;)")
+_KEEP = re.compile(r"(\x00\w+\x00|⟦\d+⟧|<[^>]+>|https?://\S+|[\w.+-]+@[\w-]+\.[\w.]+|[@#]\w+|\d[\d.,]*|&\w+;)")
 _SCRIPTS = {"zh": 0x4E00, "ja": 0x3042, "ar": 0x0627}
+# Days and months are "translated" for real, so the date check passes on fault-free output.
+_DAYS = {
+    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split(),
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split(),
+    "zh": "星期一 星期二 星期三 星期四 星期五 星期六 星期日".split(),
+    "ja": "月曜日 火曜日 水曜日 木曜日 金曜日 土曜日 日曜日".split(),
+    "ar": "الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد".split(),
+}
+_MONTHS = {
+    "en": "January February March April May June July August September October November December".split(),
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+    "zh": [f"{m}月" for m in range(1, 13)],
+    "ja": [f"{m}月" for m in range(1, 13)],
+    "ar": "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر".split(),
+}
+_ID_DAYS = ["senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu"]
+_ID_MONTHS = ["januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober"]
+_ID_MONTHS += ["november", "desember"]
+_WORDS = {"id": _ID_DAYS + _ID_MONTHS} | {lang: _DAYS[lang] + _MONTHS[lang] for lang in ("en", "fr")}
+_DATE_WORD = {lang: re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE) for lang, words in _WORDS.items()}
+
+
+def _date_tokens(text: str, source_lang: str) -> str:
+    """Day and month names -> "\\x00<index>\\x00" tokens, kept through the scrambling."""
+    pattern = _DATE_WORD.get(source_lang)
+    if pattern is None:
+        return text
+    words = [w.lower() for w in _WORDS[source_lang]]
+    return pattern.sub(lambda m: f"\x00d{words.index(m.group(1).lower())}\x00", text)
+
+
+def _date_word(token: str, lang: str) -> str:
+    index = int(token.strip("\x00")[1:])
+    table = _DAYS.get(lang, _DAYS["en"]) + _MONTHS.get(lang, _MONTHS["en"])
+    return table[index]
 
 
 def _word(word: str, lang: str) -> str:
@@ -34,6 +69,7 @@ def _word(word: str, lang: str) -> str:
 class FakeEngine:
     name = "fake"
     model = "fake-1"
+    glossary_mode = "placeholder"
 
     def __init__(self, faults: Sequence[str] = (), persistent: bool = False) -> None:
         self.faults = set(faults)
@@ -52,11 +88,15 @@ class FakeEngine:
         self.calls.append((len(segments), source_lang, target_lang, attempt))
         out = []
         for seg in segments:
-            pieces = _KEEP.split(seg.text)
+            pieces = _KEEP.split(_date_tokens(seg.text, source_lang))
             text = "".join(
-                p if i % 2 else re.sub(r"[^\W\d_]+", lambda m: _word(m.group(0), target_lang), p)
+                (_date_word(p, target_lang) if p.startswith("\x00") else p)
+                if i % 2
+                else re.sub(r"[^\W\d_]+", lambda m: _word(m.group(0), target_lang), p)
                 for i, p in enumerate(pieces)
             )
+            if target_lang in ("zh", "ja"):  # no spaces between CJK words, as in real text
+                text = re.sub(r"(?<=[\u3040-\u9fff])\s+(?=[\u3040-\u9fff])", "", text)
             if self.faults and (attempt == 0 or self.persistent):
                 text = self._inject(text, seg)
             out.append(text)
@@ -71,6 +111,8 @@ class FakeEngine:
             text = re.sub(r"\d+", lambda m: str(int(m.group(0)) + 1), text)
         if "chatter" in self.faults:
             text = f"Here is the translation:\n{text}"
+        if "drop_placeholders" in self.faults:
+            text = re.sub(r"⟦\d+⟧", "", text)
         if "copy_source" in self.faults:
             text = seg.text
         return text

@@ -12,7 +12,7 @@ from .base import Segment
 
 __all__ = ["PROMPT_VERSION", "system_prompt", "few_shot", "user_turn", "naive_prompt", "clean_output"]
 
-PROMPT_VERSION = "news-3"
+PROMPT_VERSION = "news-4"
 
 _SCRIPT_RULES = {
     "en": "Use standard English spelling of Indonesian names and places; keep Indonesian names as written.",
@@ -83,6 +83,8 @@ def system_prompt(target: str, strict: bool = False, source: str = "id") -> str:
         'Keep the HTML tags (<a href="#1">...</a>, <b>, <i>, <br>) around the matching translated words.',
         "Copy URLs, e-mail addresses, @handles and #hashtags exactly as they are.",
         _SCRIPT_RULES[target],
+        "When a (Glossary: term = translation) line follows the text, use exactly those translations "
+        "and do not repeat the line.",
         "Answer with the translation only: no notes, no explanations, no quotation of the source.",
     ]
     if strict:
@@ -94,7 +96,10 @@ def system_prompt(target: str, strict: bool = False, source: str = "id") -> str:
 
 
 def user_turn(segment: Segment) -> str:
-    return _LABELS.get(segment.kind, "") + segment.text
+    text = _LABELS.get(segment.kind, "") + segment.text
+    if segment.terms:
+        text += "\n(Glossary: " + "; ".join(f"{a} = {b}" for a, b in segment.terms) + ")"
+    return text
 
 
 def few_shot(target: str, source: str = "id") -> list[dict[str, str]]:
@@ -123,6 +128,7 @@ _LABEL = re.compile(
 )
 # Our segment labels ("[Headline] "), which small models echo, often translated ("[头线]").
 _BRACKET_LABEL = re.compile(r"^\s*[\[【［][^\]】］<>\n]{1,25}[\]】］]\s*")
+_GLOSSARY_LINE = re.compile(r"^\s*\(?\s*(?:glossary|glossaire|术语表|用語集)\s*[:：].*$", re.IGNORECASE | re.MULTILINE)
 _FENCE = re.compile(r"^```[\w-]*\n?|\n?```\s*$")
 _NOTE = re.compile(
     r"\n\s*(?:\(?\s*note|\(?\s*explanation|\*\*note|注[:：]|备注|remarque)\b.*$", re.IGNORECASE | re.DOTALL
@@ -133,6 +139,7 @@ def clean_output(text: str, source: str) -> tuple[str, bool]:
     """Strip chatter such as "Here is the translation:" and labels; returns (text, changed)."""
     original = text
     text = _FENCE.sub("", text.strip()).strip()
+    text = _GLOSSARY_LINE.sub("", text).strip()
     text = _CHATTER.sub("", text).strip()
     text = _LABEL.sub("", text).strip()
     if not _BRACKET_LABEL.match(source):

@@ -10,7 +10,7 @@ from ..article import Article
 from ..errors import InputError
 from ._common import clean_text, inline_text
 
-__all__ = ["ACCEPTED", "MIN_LETTERS", "detect_language", "ensure_indonesian", "language_name"]
+__all__ = ["ACCEPTED", "MIN_LETTERS", "detect_language", "ensure_indonesian", "language_name", "rank_languages"]
 
 MIN_LETTERS = 20  # shorter texts are not checked: detection would be guesswork
 ACCEPTED = frozenset({"id", "ms"})  # Malay is accepted: the two are hard to tell apart
@@ -145,6 +145,11 @@ def _identifier() -> LanguageIdentifier:
 
 def _ranked(text: str) -> list[tuple[str, float]]:
     return [(str(code), float(prob)) for code, prob in _identifier().rank(text[:_SAMPLE_CHARS])]
+
+
+def rank_languages(text: str) -> list[tuple[str, float]]:
+    """Every language with its probability, most likely first."""
+    return _ranked(text)
 
 
 def detect_language(text: str) -> tuple[str, float]:
