@@ -23,6 +23,29 @@ def _engine(name: str, **options: Any) -> Any:
     return get_engine(name, **options)
 
 
+def _glossary() -> Any:
+    """The starter glossary plus LINTAS_GLOSSARY files; None when LINTAS_GLOSSARY=none."""
+    from .glossary import load_glossary
+
+    configured = settings.get("glossary").strip()
+    if configured.lower() == "none":
+        return None
+    return load_glossary([p for p in configured.split(os.pathsep) if p])
+
+
+def _memory() -> Any:
+    """The translation memory (LINTAS_MEMORY), or None when it is 'off'."""
+    from .memory import TranslationMemory
+
+    configured = settings.get("memory").strip()
+    if configured.lower() == "off":
+        return None
+    try:
+        return TranslationMemory(configured or None)
+    except Exception as exc:  # a bad URL or an unreadable file
+        raise InputError(f"cannot open the translation memory {configured or '(default)'}: {exc}") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lintas")
 def cli() -> None:
@@ -59,27 +82,32 @@ def translate(article: Path, targets: str, engine_name: str, out_dir: Path, fmt:
     from .assemble import split_article
     from .ingest import ensure_indonesian, read_article
     from .languages import parse_targets
-    from .pipeline import translate_article
+    from .pipeline import Options, translate_article
     from .publish.render import source_filename, write_edition, write_source
 
     langs = parse_targets(targets)
     doc = read_article(article, fmt)
     ensure_indonesian(doc)
+    options = Options.from_settings(_glossary(), _memory())
     total = len(split_article(doc)) * len(langs)
     started = time.perf_counter()
     engine = _engine(engine_name)
     load_s = time.perf_counter() - started
     with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
         reports = translate_article(
-            doc, langs, engine, progress=lambda lang, n: (bar.set_postfix_str(lang), bar.update(n))
+            doc, langs, engine, progress=lambda lang, n: (bar.set_postfix_str(lang), bar.update(n)), options=options
         )
     source_page = write_source(doc, out_dir)
     for report in reports:
-        paths = write_edition(report.edition, out_dir, original_href=source_filename(doc.id, doc.source_lang))
+        edition = report.edition
+        paths = write_edition(edition, out_dir, original_href=source_filename(doc.id, doc.source_lang))
         click.echo(
-            f"{report.edition.target_lang}: {report.segments} segments, {report.retried} retried, "
-            f"{report.flagged} flagged, {report.seconds:.1f}s -> {paths[1]}"
+            f"{edition.target_lang}: {report.segments} segments, {report.retried} retried, "
+            f"{report.flagged} flagged, {edition.status} (confidence {edition.confidence:.2f}), "
+            f"{report.seconds:.1f}s -> {paths[1]}"
         )
+        for reason in edition.hold_reasons[:3]:
+            click.echo(f"  held: {reason}")
     click.echo(
         f"original: {source_page}; engine {engine.name} ({engine.model}), model load {load_s:.1f}s, "
         f"total {time.perf_counter() - started:.1f}s"
@@ -136,6 +164,176 @@ def segbench(data_dir: Path) -> None:
     if not (data_dir / "ntrex.id.txt").is_file():
         raise InputError(f"{data_dir} has no ntrex.id.txt")
     click.echo(format_scores(segmentation_scores(data_dir)))
+
+
+@cli.command("qe-bench")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--to", "targets", default="en,zh,ja,ar,fr", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N documents.")
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed of the corruption suite.")
+@click.option(
+    "--translate",
+    "translate_docs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also translate the first N documents with the engine and count what the checks flag.",
+)
+@click.option("--engine", "engine_name", default=lambda: settings.get("engine"), show_default="llamacpp")
+@click.option(
+    "--samples", type=click.IntRange(min=0), default=3, show_default=True, help="Flagged examples per language."
+)
+def qe_bench(
+    data_dir: Path,
+    targets: str,
+    limit: int | None,
+    seed: int,
+    translate_docs: int,
+    engine_name: str,
+    samples: int,
+) -> None:
+    """Detection and false-flag rates of the checks on a corruption suite built from references."""
+    from .evaluate import load_documents
+    from .glossary import load_glossary
+    from .languages import parse_targets
+    from .qebench import format_real, format_result, run_bench, run_real
+
+    langs = parse_targets(targets)
+    docs = load_documents(data_dir, langs, limit)
+    glossary = _glossary() or load_glossary(starter=False)
+    total = sum(len(d.source) for d in docs) * len(langs) * 12
+    with tqdm(total=total, unit="case", desc="checking", file=sys.stderr, dynamic_ncols=True) as bar:
+        result = run_bench(docs, langs, glossary, seed=seed, progress=bar.update)
+    click.echo(f"Corruption suite: {len(docs)} documents, {sum(len(d.source) for d in docs)} segments, seed {seed}")
+    click.echo(format_result(result, langs))
+    if translate_docs:
+        from .pipeline import Options
+
+        engine = _engine(engine_name)
+        chosen = docs[:translate_docs]
+        total = sum(len(d.source) for d in chosen) * len(langs)
+        with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
+            real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update)
+        click.echo("")
+        click.echo(format_real(real, langs, samples=samples))
+
+
+@cli.group()
+def glossary() -> None:
+    """The glossary: the starter terms plus the files in LINTAS_GLOSSARY."""
+
+
+@glossary.command("lookup")
+@click.argument("text")
+@click.option("--to", "targets", default="en,zh,ja,ar,fr", show_default=True)
+def glossary_lookup(text: str, targets: str) -> None:
+    """Show the glossary terms found in TEXT and their required forms."""
+    from .languages import parse_targets
+
+    gloss = _glossary()
+    hits = gloss.find(text) if gloss else []
+    if not hits:
+        click.echo("no glossary term found")
+    for hit in hits:
+        forms = "; ".join(f"{lang}: {hit.term.preferred(lang) or '-'}" for lang in parse_targets(targets))
+        click.echo(f"{hit.text} [{hit.term.source}] -> {forms}")
+
+
+@glossary.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def glossary_export(path: Path) -> None:
+    """Write the whole glossary (starter + files) to a CSV file."""
+    gloss = _glossary()
+    if gloss is None:
+        raise InputError("no glossary: LINTAS_GLOSSARY is 'none'")
+    click.echo(f"{gloss.to_csv(path)} terms -> {path}")
+
+
+@cli.group()
+def tm() -> None:
+    """The translation memory (LINTAS_MEMORY): editors' approved and corrected segments."""
+
+
+def _open_memory() -> Any:
+    memory = _memory()
+    if memory is None:
+        raise InputError("the translation memory is off (LINTAS_MEMORY=off)")
+    return memory
+
+
+@tm.command("add")
+@click.argument("source")
+@click.argument("target")
+@click.option("--to", "lang", required=True, help="Language of TARGET.")
+@click.option("--kind", default="sentence", show_default=True)
+@click.option("--origin", type=click.Choice(["approved", "corrected"]), default="corrected", show_default=True)
+@click.option("--author", default=None)
+def tm_add(source: str, target: str, lang: str, kind: str, origin: str, author: str | None) -> None:
+    """Remember that SOURCE (Indonesian) is translated as TARGET."""
+    with _open_memory() as memory:
+        try:
+            memory.add(source, target, lang, kind=kind, origin=origin, author=author)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        click.echo(f"stored; {len(memory)} segments in the memory")
+
+
+@tm.command("approve")
+@click.argument("edition", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--author", default=None)
+def tm_approve(edition: Path, author: str | None) -> None:
+    """Store every segment of a reviewed edition (its JSON file) as approved."""
+    from pydantic import ValidationError
+
+    from .article import Edition
+
+    try:
+        ed = Edition.model_validate_json(edition.read_text(encoding="utf-8"))
+    except (ValidationError, UnicodeDecodeError) as exc:
+        raise InputError(f"{edition} is not an edition JSON file ({type(exc).__name__})") from None
+    with _open_memory() as memory:
+        stored = 0
+        for seg in ed.segments:
+            if seg.origin == "engine" and seg.target.strip():
+                memory.add(seg.source, seg.target, ed.target_lang, source_lang=ed.source_lang, author=author)
+                stored += 1
+        click.echo(f"{stored} segments approved into the memory ({len(memory)} in all)")
+
+
+@tm.command("search")
+@click.argument("text")
+@click.option("--to", "lang", required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True)
+def tm_search(text: str, lang: str, limit: int) -> None:
+    """Exact and fuzzy matches for TEXT."""
+    with _open_memory() as memory:
+        exact = memory.exact(text, lang)
+        if exact:
+            click.echo(f"exact ({exact.origin}): {exact.target}")
+        for match in memory.fuzzy(text, lang, limit=limit):
+            click.echo(f"{match.score:5.1f} ({match.origin}): {match.source} -> {match.target}")
+        if not exact and not memory.fuzzy(text, lang, limit=1):
+            click.echo("no match")
+
+
+@tm.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def tm_import(path: Path) -> None:
+    """Import a CSV file (columns: source_lang,target_lang,kind,source,target,...)."""
+    with _open_memory() as memory:
+        try:
+            count = memory.import_csv(path)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        click.echo(f"{count} segments imported ({len(memory)} in all)")
+
+
+@tm.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def tm_export(path: Path) -> None:
+    """Write the whole memory to a CSV file."""
+    with _open_memory() as memory:
+        click.echo(f"{memory.export_csv(path)} segments -> {path}")
 
 
 @cli.group()

@@ -89,8 +89,8 @@ def _contains(target: str, form: str) -> bool:
     folded, needle = _fold(target), _fold(form)
     if not needle:
         return False
-    if needle[0].isascii() and needle[0].isalnum():  # Latin: whole words, allowing plural -s
-        return re.search(r"(?<!\w)" + re.escape(needle) + r"(?:s|es)?(?!\w)", folded) is not None
+    if needle[0].isascii() and needle[0].isalnum():  # Latin: whole words, allowing endings (-s, -n, -ne, -ese)
+        return re.search(r"(?<!\w)" + re.escape(needle) + r"\w{0,3}(?!\w)", folded) is not None
     return needle in folded  # CJK and Arabic: no word spaces, prefixes attach (وال...)
 
 

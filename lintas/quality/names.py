@@ -18,13 +18,14 @@ import unicodedata
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import zipf_frequency
 
 __all__ = ["source_names", "name_problems", "NOT_NAMES"]
 
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s*|[\"“”«(\[]\s*)$")
+_SENTENCE_START = re.compile(r"(?:^\s*|[.!?…:;]\s*|[\"“”«(\[]\s*)$")
 
 # Capitalised Indonesian words that are not names: titles and forms of address, days, months,
 # generic parts of institution and place names, and exonyms (the translation uses its own form).
@@ -55,12 +56,13 @@ def _target_words(target: str) -> dict[str, str]:
 def _common_word(folded: str, target_lang: str) -> bool:
     """An everyday Indonesian word (capitalised in a name such as "Komite Kehakiman") that the
     translation translates: frequent in Indonesian, rare in the target language."""
-    return zipf_frequency(folded, "id") >= 3.0 and zipf_frequency(folded, target_lang) < 1.0
+    indonesian = zipf_frequency(folded, "id")
+    return indonesian >= 3.0 and indonesian - zipf_frequency(folded, target_lang) >= 2.0
 
 
 def _real_word(folded: str, target_lang: str) -> bool:
     """A word or name the target language uses ("Bolivie", "democrats"): not a misspelling."""
-    return zipf_frequency(folded, target_lang) >= 2.0
+    return zipf_frequency(folded, target_lang) >= 2.5
 
 
 def _title_case(words: list[str]) -> bool:
@@ -104,7 +106,7 @@ def name_problems(
         return [], []
     written = _target_words(target)
     words = list(written)
-    present = set(words)
+    present = set(words) | {part for w in words for part in re.split(r"[-']", w)}  # Baton-Rouge
     joined = " " + " ".join(words) + " "
     missing: list[str] = []
     misspelled: list[tuple[str, str]] = []
@@ -116,14 +118,25 @@ def name_problems(
         if len(parts) > 1 and all(p in present for p in parts):
             continue
         close = max(words, key=lambda w: fuzz.ratio(folded, w), default="")
-        if close and len(folded) >= 4 and fuzz.ratio(folded, close) >= 75:
+        if close and len(folded) >= 4 and _close(folded, close):
             if not _real_word(written[close], target_lang):
                 misspelled.append((name, close))
-        elif not _common_word(folded, target_lang):
-            missing.append(name)
+        elif not _common_word(folded, target_lang) and not (target_lang == "fr" and name.isupper()):
+            missing.append(name)  # French localises acronyms (AI -> IA, ICJ -> CIJ): not checked there
     if missing and not _new_names(source, target, target_lang):
         missing = []  # likely translated ("TV" -> "cable networks"); a swap brings another name
     return missing, misspelled
+
+
+def _close(name: str, word: str) -> bool:
+    """A spelling variant: similar overall, or one or two edits (a swap counts as one)."""
+    edits = DamerauLevenshtein.distance(name, word)
+    return fuzz.ratio(name, word) >= 75 or edits <= (2 if len(name) >= 8 else 1)
+
+
+# A word this frequent in the target language is not counted as a name the translation brought in.
+# French localises many names and acronyms ("Londres", "VIH"), so it needs a lower bar.
+_NEW_NAME_MAX_ZIPF = {"en": 5.0, "fr": 3.5}
 
 
 def _new_names(source: str, target: str, target_lang: str) -> list[str]:
@@ -137,7 +150,8 @@ def _new_names(source: str, target: str, target_lang: str) -> list[str]:
         folded = _ELISION.sub("", _fold(word))
         if not word[:1].isupper() or len(folded) < 3 or folded in src:
             continue
-        if _SENTENCE_START.search(plain[: match.start()]) or zipf_frequency(folded, target_lang) >= 3.0:
+        common = zipf_frequency(word.casefold(), target_lang) >= _NEW_NAME_MAX_ZIPF.get(target_lang, 5.0)
+        if _SENTENCE_START.search(plain[: match.start()]) or common:
             continue
         found.append(word)
     return found

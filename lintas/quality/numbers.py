@@ -87,17 +87,81 @@ def extract_values(text: str) -> list[tuple[str, set[float]]]:
     return out
 
 
+# Numbers a translation may spell out (news style writes "ten", "dix", "十", "عشرة").
+_WORDS = {
+    # English
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+    # French
+    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "douzaine": 12,
+    # Arabic (with and without the article and case endings, matched inside words)
+    "عشرة": 10, "عشر": 10, "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "ثلاثون": 30, "أربعين": 40, "خمسين": 50,
+    "مائة": 100, "مئة": 100,
+    # decades: "1930-an" may become "the thirties", "ثلاثينيات"
+    "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
+    "eighties": 80, "nineties": 90, "عشرينيات": 20, "ثلاثينيات": 30, "أربعينيات": 40, "خمسينيات": 50,
+    "ستينيات": 60, "سبعينيات": 70, "ثمانينيات": 80, "تسعينيات": 90,
+}  # fmt: skip
+_WORD_RE = re.compile("|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True)), re.IGNORECASE)
+_CJK_DIGIT = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CJK_NUM = re.compile(r"[〇零一二两三四五六七八九十百千]+")
+
+
+def _cjk_value(token: str) -> float | None:
+    """十 = 10, 三十 = 30, 百 = 100, 二十五 = 25, 六 = 6 (no 万/亿: those multiply Arabic digits)."""
+    total, current = 0, 0
+    for ch in token:
+        if ch in _CJK_DIGIT:
+            current = _CJK_DIGIT[ch]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (current or 1) * unit
+            current = 0
+    value = total + current
+    return float(value) if value else None
+
+
+def _spelled_values(text: str) -> set[float]:
+    values = {float(_WORDS[m.group(0).lower()]) for m in _WORD_RE.finditer(text) if m.group(0).lower() in _WORDS}
+    values |= {float(_WORDS[m.group(0)]) for m in _WORD_RE.finditer(text) if m.group(0) in _WORDS}
+    for match in _CJK_NUM.finditer(text):
+        value = _cjk_value(match.group(0))
+        if value:
+            values.add(value)
+    return values
+
+
 def missing_numbers(source: str, target: str) -> list[str]:
     """Numerals of the source not found in the target under any reading (small integers < 10
     are skipped: news style often spells them out)."""
     targets = extract_values(target)
-    pool: list[float] = [v for _, values in targets for v in values]
+    pool: list[float] = [v for _, values in targets for v in values] + sorted(_spelled_values(_normalize(target)))
     ints = [int(p) for token, _ in targets for p in re.findall(r"\d+", token)]
     missing: list[str] = []
+    source_plain = _normalize(source)
     for token, values in extract_values(source):
         if all(v < 10 and float(v).is_integer() for v in values) and "." not in token and "," not in token:
             continue
         if any(any(abs(v - p) <= 1e-6 * max(1.0, abs(v)) for p in pool) for v in values):
+            continue
+        decade = re.fullmatch(r"1[89](\d0)", token)
+        after = source_plain[source_plain.find(token) + len(token) :]
+        if decade and re.match(r"-?an\b", after) and float(decade.group(1)) in pool:  # 1930-an -> 30 年代
             continue
         parts = [int(p) for p in re.findall(r"\d+", token)]
         if len(parts) > 1 and all(p in ints for p in parts):  # 10.30 WIB -> 10:30
