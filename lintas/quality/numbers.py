@@ -136,6 +136,50 @@ def _cjk_value(token: str) -> float | None:
     return float(value) if value else None
 
 
+def _small_value(token: str) -> float | None:
+    """A number below 10,000 in digits, CJK numerals or a mix: "2千" = 2000, "三百" = 300, "1.5" = 1.5."""
+    if not token:
+        return None
+    if re.fullmatch(r"\d+(?:\.\d+)?", token):
+        return float(token)
+    total, current = 0.0, 0.0
+    for part in re.findall(r"\d+(?:\.\d+)?|.", token):
+        if part[0].isdigit():
+            current = float(part)
+        elif part in _CJK_DIGIT:
+            current = float(_CJK_DIGIT[part])
+        elif part in "十百千":
+            total += (current or 1) * {"十": 10, "百": 100, "千": 1000}[part]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _composite_values(text: str) -> set[float]:
+    """Numbers written with 億/亿 and 万 units, in digits or CJK numerals: "1億2千万" = 120,000,000."""
+    values: set[float] = set()
+    for match in re.finditer(
+        r"[\d.〇零一二两三四五六七八九十百千]*[億亿万萬][\d.〇零一二两三四五六七八九十百千億亿万萬]*", text
+    ):
+        token = match.group(0)
+        total = 0.0
+        rest = token
+        ok = True
+        for unit, factor in (("億", 1e8), ("亿", 1e8), ("万", 1e4), ("萬", 1e4)):
+            if unit in rest:
+                head, _, rest = rest.partition(unit)
+                value = _small_value(head) if head else 1.0
+                if value is None:
+                    ok = False
+                    break
+                total += value * factor
+        tail = _small_value(rest) if rest else 0.0
+        if ok and tail is not None and total:
+            values.add(round(total + tail, 6))
+    return values
+
+
 def _spelled_values(text: str) -> set[float]:
     values = {float(_WORDS[m.group(0).lower()]) for m in _WORD_RE.finditer(text) if m.group(0).lower() in _WORDS}
     values |= {float(_WORDS[m.group(0)]) for m in _WORD_RE.finditer(text) if m.group(0) in _WORDS}
@@ -143,7 +187,7 @@ def _spelled_values(text: str) -> set[float]:
         value = _cjk_value(match.group(0))
         if value:
             values.add(value)
-    return values
+    return values | _composite_values(text)
 
 
 def missing_numbers(source: str, target: str) -> list[str]:
