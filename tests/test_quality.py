@@ -148,3 +148,80 @@ def test_inline_round_trip_and_sanitizing() -> None:
     lost = from_tagged("Word link this. js", links, {"b", "br"})
     assert lost.missing_links == ["https://x.id/?a=1&b=2"] and lost.lost_marks == {"b", "br"}
     assert render_inline(slice_runs(runs, 5, 15)) == '<a href="https://x.id/?a=1&amp;b=2">tautan <b>ini</b></a>'
+
+
+# -- checks added for the quality issue ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "target", "lang", "expected"),
+    [
+        # names: kept, misspelled, swapped; Indonesian common words and exonyms are not names
+        ("Pertemuan itu dihadiri Kavanaugh dan Ford.", "Kavanaugh and Ford attended the meeting.", "en", set()),
+        (
+            "Pertemuan itu dihadiri Kavanaugh dan Ford.",
+            "Kavanuagh and Ford attended the meeting.",
+            "en",
+            {"name_misspelled"},
+        ),
+        (
+            "Pertemuan itu dihadiri Kavanaugh dan Ford.",
+            "Sturridge and Ford attended the meeting.",
+            "en",
+            {"name_missing"},
+        ),
+        ("Laporan itu dikirim ke Komite Kehakiman.", "The report was sent to the Judiciary Committee.", "en", set()),
+        ("Dia tiba di Bolivia kemarin malam.", "Il est arrivé en Bolivie hier soir.", "fr", set()),
+        ("Kantor berada di Baton Rouge sejak lama.", "Le bureau est à Baton-Rouge depuis longtemps.", "fr", set()),
+        # days and months (lintas.quality.dates)
+        (
+            "Data dirilis pada Senin (14/3) pagi.",
+            "The data was released on Tuesday (14/3) morning.",
+            "en",
+            {"date_mismatch"},
+        ),
+        ("Data dirilis pada 14 Maret lalu.", "数据于5月14日发布。", "zh", {"date_mismatch"}),
+        ("Data dirilis pada 14 Maret lalu.", "数据于3月14日发布。", "zh", set()),
+        # numbers spelled out or with CJK units
+        ("Sepuluh tahun lalu 10 orang tewas di sana.", "Dix ans plus tôt, dix personnes y sont mortes.", "fr", set()),
+        ("Dana sebesar £120 juta per tahun dikumpulkan.", "年間1億2千万ポンドが集められた。", "ja", set()),
+        (
+            "Dana sebesar £120 juta per tahun dikumpulkan.",
+            "年間1億3千万ポンドが集められた。",
+            "ja",
+            {"number_mismatch"},
+        ),
+        ("Jemaat itu pindah pada tahun 1930-an.", "会众在20世纪30年代迁出。", "zh", set()),
+        # omission and addition across sentences
+        (
+            "Harga beras naik tajam pekan ini. Pemerintah berjanji menambah pasokan dari gudang Bulog.",
+            "Rice prices rose sharply this week.",
+            "en",
+            {"omission"},
+        ),
+        (
+            "Harga beras naik tajam pekan ini di seluruh negeri.",
+            "Rice prices rose sharply this week across the country. Exports were banned too.",
+            "en",
+            {"addition"},
+        ),
+        # wrong language between scripts that share characters
+        ("Presiden meresmikan jalan tol baru.", "大統領が新しい高速道路を開通させた。", "zh", {"wrong_language"}),
+        ("Presiden meresmikan jalan tol baru.", "总统为新的高速公路剪彩。", "ja", {"wrong_language"}),
+    ],
+)
+def test_more_checks(source: str, target: str, lang: str, expected: set[str]) -> None:
+    assert codes(source, target, lang) == expected
+
+
+def test_unbalanced_quotes_is_recorded_as_info() -> None:
+    flags = check_segment('"Kami siap," kata dia.', '"We are ready, he said.', "en")
+    assert [(f.code, f.severity) for f in flags] == [("unbalanced_quotes", "info")]
+    assert check_segment('"Kami siap," kata dia.', "We are ready, he said.", "en") == []  # dropping quotes is style
+
+
+def test_count_sentences() -> None:
+    from lintas.quality import count_sentences
+
+    assert count_sentences("Dia datang. Dia pergi.", "id") == 2
+    assert count_sentences("「それは届かなかった。」と彼は言った。", "ja") == 1
+    assert count_sentences("他来了。他走了！", "zh") == 2
+    assert count_sentences("جاء. ثم ذهب؟", "ar") == 2

@@ -181,7 +181,7 @@ def _quote_flag(source: str, target: str) -> Flag | None:
     return Flag(code="unbalanced_quotes", severity="info", message="quotation marks do not match the source's")
 
 
-_CJK_END = re.compile(r"[。！？!?…]+[」』”’\"）)]*(?![とって、，])")
+_CJK_END = re.compile(r"[。！？!?…]+[」』”’\"）)]*(?![」』”’\"）)とって、，])")
 _AR_END = re.compile(r"[.!?؟…]+[\"”»)]*(?=\s|$)")
 
 

@@ -68,7 +68,7 @@ def _real_word(folded: str, target_lang: str) -> bool:
 def _title_case(words: list[str]) -> bool:
     """A headline in Title Case: most words capitalised, so capitals say nothing."""
     long = [w for w in words if len(w) >= 4]
-    return len(long) >= 3 and sum(w[0].isupper() for w in long) / len(long) >= 0.7
+    return len(long) >= 4 and sum(w[0].isupper() for w in long) / len(long) >= 0.8
 
 
 def source_names(source: str, skip: Iterable[tuple[int, int]] = ()) -> list[str]:
@@ -150,8 +150,10 @@ def _new_names(source: str, target: str, target_lang: str) -> list[str]:
         folded = _ELISION.sub("", _fold(word))
         if not word[:1].isupper() or len(folded) < 3 or folded in src:
             continue
-        common = zipf_frequency(word.casefold(), target_lang) >= _NEW_NAME_MAX_ZIPF.get(target_lang, 5.0)
-        if _SENTENCE_START.search(plain[: match.start()]) or common:
-            continue
+        frequency = zipf_frequency(word.casefold(), target_lang)
+        limit = _NEW_NAME_MAX_ZIPF.get(target_lang, 5.0)
+        initial = _SENTENCE_START.search(plain[: match.start()]) is not None
+        if frequency >= (min(3.5, limit) if initial else limit):
+            continue  # a common word, or a capitalised sentence opener
         found.append(word)
     return found
