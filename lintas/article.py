@@ -81,6 +81,7 @@ class SegmentAlignment(BaseModel):
     """Source segment -> target segment, with where it sits in the article."""
 
     id: str  # e.g. "headline", "b3.s1" (block 3, sentence 1), "b5.i2.s0" (list item 2)
+    kind: str = "sentence"  # headline, kicker, subheadline, heading, sentence, quote, caption, list_item
     source: str
     target: str
     attempts: int = 1

@@ -295,7 +295,9 @@ def tm_approve(edition: Path, author: str | None) -> None:
         stored = 0
         for seg in ed.segments:
             if seg.origin == "engine" and seg.target.strip():
-                memory.add(seg.source, seg.target, ed.target_lang, source_lang=ed.source_lang, author=author)
+                memory.add(
+                    seg.source, seg.target, ed.target_lang, source_lang=ed.source_lang, kind=seg.kind, author=author
+                )
                 stored += 1
         click.echo(f"{stored} segments approved into the memory ({len(memory)} in all)")
 

@@ -296,6 +296,7 @@ def _translate_language(
         final = results[i]
         alignment = SegmentAlignment(
             id=unit.segment.id,
+            kind=unit.segment.kind,
             source=unit.segment.text,
             target=final.text,
             attempts=attempts[i],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,63 @@ def test_one_megabyte_article_translates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "jalan-baru-di-jakarta.en.json").read_text(encoding="utf-8"))
     assert len(data["body"]) == paragraphs.count("<p>")
+
+
+MINI = FIXTURES / "ntrex-mini"
+
+
+def test_qe_bench_prints_the_table() -> None:
+    result = run("qe-bench", "--data", str(MINI), "--to", "en,zh")
+    assert result.returncode == 0, result.stderr
+    assert "| number (detected) | ≥ 90% |" in result.stdout
+    assert "clean sentences (false flags)" in result.stdout
+
+
+def test_qe_bench_on_real_output_with_the_fake_engine() -> None:
+    result = run("qe-bench", "--data", str(MINI), "--to", "en", "--translate", "1", "--engine", "fake")
+    assert result.returncode == 0, result.stderr
+    assert "Checks on the engine's real output:" in result.stdout
+    assert re.search(r"\| en \| 10 \| 0 \(0\.0%\) \|", result.stdout), result.stdout
+
+
+def test_translate_reports_status_and_reuses_memory(tmp_path: Path) -> None:
+    env = {"LINTAS_MEMORY": f"sqlite:///{tmp_path / 'tm.sqlite'}"}
+    first = run("translate", str(EXAMPLE), "--engine", "fake", "--to", "en", "--out", str(tmp_path / "a"), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "published (confidence" in first.stdout
+    edition = tmp_path / "a" / next(p.name for p in (tmp_path / "a").glob("*.en.json"))
+    approved = run("tm", "approve", str(edition), "--author", "siti", env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert re.match(r"\d+ segments approved", approved.stdout)
+    again = run("translate", str(EXAMPLE), "--engine", "fake", "--to", "en", "--out", str(tmp_path / "b"), env=env)
+    data = json.loads(next((tmp_path / "b").glob("*.en.json")).read_text(encoding="utf-8"))
+    assert data["segments"] and all(s["origin"] == "memory" for s in data["segments"])
+    assert again.returncode == 0
+
+
+def test_tm_commands(tmp_path: Path) -> None:
+    env = {"LINTAS_MEMORY": f"sqlite:///{tmp_path / 'tm.sqlite'}"}
+    added = run("tm", "add", "Harga beras naik.", "Rice prices rose.", "--to", "en", env=env)
+    assert added.returncode == 0 and "1 segments" in added.stdout
+    found = run("tm", "search", "Harga beras naik lagi.", "--to", "en", env=env)
+    assert "Rice prices rose." in found.stdout
+    exported = run("tm", "export", str(tmp_path / "tm.csv"), env=env)
+    assert exported.returncode == 0 and (tmp_path / "tm.csv").read_text(encoding="utf-8").count("\n") == 2
+    assert_clean_error(run("tm", "add", " ", "x", "--to", "en", env=env), 2, "error:")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("source,target\nx,y\n", encoding="utf-8")
+    assert_clean_error(run("tm", "import", str(bad), env=env), 2, "error:")
+    assert_clean_error(run("tm", "search", "x", "--to", "en", env={"LINTAS_MEMORY": "off"}), 2, "memory is off")
+
+
+def test_glossary_commands(tmp_path: Path) -> None:
+    found = run("glossary", "lookup", "Rapat KPK dan Kementerian Keuangan", "--to", "en,zh")
+    assert found.returncode == 0, found.stderr
+    assert "Kementerian Keuangan [Kementerian Keuangan] -> en: Ministry of Finance; zh: 财政部" in found.stdout
+    assert "KPK" in found.stdout
+    out = tmp_path / "g.csv"
+    assert run("glossary", "export", str(out)).returncode == 0
+    assert out.read_text(encoding="utf-8").startswith("source,aliases,en,zh,ja,ar,fr")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("terms: [", encoding="utf-8")
+    assert_clean_error(run("glossary", "lookup", "x", env={"LINTAS_GLOSSARY": str(bad)}), 2, "not valid YAML")

@@ -417,3 +417,13 @@ def test_unsafe_ids_are_slugified(tmp_path: Path) -> None:
 )
 def test_safe_url(url: str | None, ok: bool) -> None:
     assert (safe_url(url) is not None) is ok
+
+
+def test_status_and_confidence_are_on_the_page() -> None:
+    published = soup_of(render_edition_html(make_edition("en", confidence=0.874)))
+    assert published.find("meta", attrs={"name": "lintas-status"})["content"] == "published"  # type: ignore[index]
+    assert published.find("meta", attrs={"name": "lintas-confidence"})["content"] == "0.87"  # type: ignore[index]
+    assert published.find(class_="held") is None
+    held = soup_of(render_edition_html(make_edition("ar", status="held", confidence=0.4)))
+    banner = held.find(class_="held")
+    assert banner is not None and "not for publication" in banner.get_text() and banner["dir"] == "ltr"

@@ -156,8 +156,12 @@ def _render(
     model: str = "",
     signature: str = "",
     created_at: datetime | None = None,
+    status: str = "",
+    confidence: float | None = None,
 ) -> str:
     context: dict[str, Any] = {
+        "status": status,
+        "confidence": f"{confidence:.2f}" if confidence is not None else "",
         "lang": lang.code,
         "direction": "rtl" if lang.direction == "rtl" else "ltr",
         "cjk": lang.code.split("-")[0].lower() in _CJK,
@@ -206,6 +210,8 @@ def render_edition_html(edition: Edition, *, original_href: str | None = None) -
         model=edition.model,
         signature=edition.signature,
         created_at=edition.created_at,
+        status=edition.status,
+        confidence=edition.confidence,
     )
 
 
