@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .article import Flag
 from .evaluate import Document
@@ -317,8 +318,10 @@ def run_real(
     options: object,
     *,
     progress: Callable[[int], None] | None = None,
+    save: Path | None = None,
 ) -> dict[str, RealRow]:
-    """Translate each document with the pipeline and count what the checks flag."""
+    """Translate each document with the pipeline and count what the checks flag (editions as JSON
+    in ``save`` when given)."""
     from .evaluate import document_article
     from .pipeline import translate_article
 
@@ -332,6 +335,10 @@ def run_real(
             progress=(lambda _lang, n: progress(n)) if progress else None,
         )
         for report in reports:
+            if save is not None:
+                save.mkdir(parents=True, exist_ok=True)
+                path = save / f"{report.edition.id}.{report.edition.target_lang}.json"
+                path.write_text(report.edition.model_dump_json(indent=1), encoding="utf-8")
             row = rows[report.edition.target_lang]
             row.editions += 1
             row.held += report.edition.status == "held"
