@@ -183,6 +183,12 @@ def segbench(data_dir: Path) -> None:
 @click.option(
     "--samples", type=click.IntRange(min=0), default=3, show_default=True, help="Flagged examples per language."
 )
+@click.option(
+    "--save",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --translate: write the editions (JSON) here.",
+)
 def qe_bench(
     data_dir: Path,
     targets: str,
@@ -191,6 +197,7 @@ def qe_bench(
     translate_docs: int,
     engine_name: str,
     samples: int,
+    save: Path | None,
 ) -> None:
     """Detection and false-flag rates of the checks on a corruption suite built from references."""
     from .evaluate import load_documents
@@ -213,7 +220,7 @@ def qe_bench(
         chosen = docs[:translate_docs]
         total = sum(len(d.source) for d in chosen) * len(langs)
         with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
-            real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update)
+            real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save)
         click.echo("")
         click.echo(format_real(real, langs, samples=samples))
 
