@@ -189,6 +189,14 @@ def segbench(data_dir: Path) -> None:
     default=None,
     help="With --translate: write the editions (JSON) here.",
 )
+@click.option(
+    "--backtranslate",
+    "back_cases",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also run the back-translation check with the engine on N cases per type (first target language).",
+)
 def qe_bench(
     data_dir: Path,
     targets: str,
@@ -198,6 +206,7 @@ def qe_bench(
     engine_name: str,
     samples: int,
     save: Path | None,
+    back_cases: int,
 ) -> None:
     """Detection and false-flag rates of the checks on a corruption suite built from references."""
     from .evaluate import load_documents
@@ -223,6 +232,17 @@ def qe_bench(
             real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save)
         click.echo("")
         click.echo(format_real(real, langs, samples=samples))
+    if back_cases:
+        from .qebench import BACK_TYPES, format_backtranslation, run_backtranslation
+
+        threshold = float(settings.get("backtranslate_min_chrf"))
+        engine = _engine(engine_name)
+        with tqdm(total=back_cases * len(BACK_TYPES), unit="case", desc="back-translating", file=sys.stderr) as bar:
+            scores = run_backtranslation(
+                docs, langs[0], glossary, engine, per_type=back_cases, seed=seed, progress=bar.update
+            )
+        click.echo("")
+        click.echo(format_backtranslation(scores, langs[0], threshold))
 
 
 @cli.group()

@@ -376,3 +376,54 @@ def format_real(rows: dict[str, RealRow], targets: Sequence[str], *, samples: in
         for source, target, flags in rng.sample(r.examples, min(samples, len(r.examples))):
             lines.append(f"  - [{flags}]\n    id: {source}\n    {lang}: {target}")
     return "\n".join(lines)
+
+
+# -- the back-translation check on the suite --------------------------------------------------
+BACK_TYPES = ("clean", "number", "name", "omission", "addition", "wrong_language")
+
+
+def run_backtranslation(
+    docs: Sequence[Document],
+    lang: str,
+    glossary: Glossary,
+    engine: object,
+    *,
+    per_type: int = 20,
+    min_chrf: float | None = None,
+    seed: int = 13,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, list[float]]:
+    """chrF of back-translations (into Indonesian, against the source) for ``per_type`` cases of
+    each type in :data:`BACK_TYPES`: how well the optional check separates good from bad."""
+    from .engines.base import Segment
+    from .quality.backtranslate import backtranslation_flags
+
+    suite = build_suite(docs, lang, glossary, seed=seed)
+    rng = random.Random(f"back:{seed}:{lang}")
+    scores: dict[str, list[float]] = {}
+    for kind in BACK_TYPES:
+        cases = [c for c in suite.get(kind, []) if "<a" not in c.source]
+        chosen = rng.sample(cases, min(per_type, len(cases)))
+        pairs = [(Segment(f"{kind}{i}", c.source), c.target) for i, c in enumerate(chosen)]
+        kwargs = {"min_chrf": min_chrf} if min_chrf is not None else {}
+        results = backtranslation_flags(pairs, engine, "id", lang, **kwargs)  # type: ignore[arg-type]
+        scores[kind] = [score for score, _ in results]
+        if progress:
+            progress(len(pairs))
+    return scores
+
+
+def format_backtranslation(scores: dict[str, list[float]], lang: str, threshold: float) -> str:
+    lines = [
+        f"Back-translation check ({lang} -> id, chrF against the source; flagged below {threshold:.0f}):",
+        "| case | n | median chrF | flagged |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind, values in scores.items():
+        if not values:
+            continue
+        ordered = sorted(values)
+        median = ordered[len(ordered) // 2]
+        flagged = sum(v < threshold for v in values)
+        lines.append(f"| {kind} | {len(values)} | {median:.1f} | {flagged} ({flagged / len(values):.0%}) |")
+    return "\n".join(lines)

@@ -159,3 +159,10 @@ def test_glossary_commands(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("terms: [", encoding="utf-8")
     assert_clean_error(run("glossary", "lookup", "x", env={"LINTAS_GLOSSARY": str(bad)}), 2, "not valid YAML")
+
+
+def test_qe_bench_backtranslation_table() -> None:
+    result = run("qe-bench", "--data", str(MINI), "--to", "fr", "--backtranslate", "2", "--engine", "fake")
+    assert result.returncode == 0, result.stderr
+    assert "Back-translation check (fr -> id" in result.stdout
+    assert re.search(r"\| clean \| 2 \| \d+\.\d \| \d \(\d+%\) \|", result.stdout), result.stdout

@@ -40,6 +40,7 @@ def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[s
         text=True,
         timeout=1500,
         cwd=ROOT,
+        env={**os.environ, "LINTAS_MEMORY": f"sqlite:///{out / 'memory.sqlite'}"},  # no one's earlier fixes
     )
     assert result.returncode == 0, result.stderr[-2000:]
     found = {}
@@ -62,6 +63,10 @@ def test_edition_structure_notice_and_language(editions: dict[str, Any], lang: s
     assert data["engine"] == "llamacpp" and data["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
     assert [b["type"] for b in data["body"]] == [b.type for b in source.body]
     assert all(seg["target"].strip() for seg in data["segments"])
+    # every edition carries the checks' verdict; a held one says why
+    assert data["status"] in ("published", "held") and 0.0 <= data["confidence"] <= 1.0
+    assert (data["status"] == "held") == bool(data["hold_reasons"])
+    assert page.find("meta", attrs={"name": "lintas-status"})["content"] == data["status"]
 
     html = page.find("html")
     assert html["lang"] == lang

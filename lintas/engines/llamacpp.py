@@ -86,7 +86,7 @@ class LlamaCppEngine:
         attempt: int = 0,
     ) -> list[str]:
         if self.style == "naive":
-            return [self._complete(prompts.naive_prompt(s.text, target_lang), s.text) for s in segments]
+            return [self._complete(prompts.naive_prompt(s.text, target_lang), s.text, attempt) for s in segments]
         head = [{"role": "system", "content": prompts.system_prompt(target_lang, attempt > 0, source_lang)}]
         head += prompts.few_shot(target_lang, source_lang)
         pairs: list[tuple[Segment, str]] = list(context)
@@ -94,7 +94,7 @@ class LlamaCppEngine:
         for seg in segments:
             turn = {"role": "user", "content": prompts.user_turn(seg)}
             messages = head + self._history(pairs, attempt) + [turn]
-            text = self._complete(messages, seg.text)
+            text = self._complete(messages, seg.text, attempt)
             out.append(text)
             pairs.append((seg, text))
         return out
@@ -116,17 +116,20 @@ class LlamaCppEngine:
         return turns
 
     # -- internals ------------------------------------------------------------------------
-    def _complete(self, messages: list[dict[str, str]], source: str) -> str:
+    def _complete(self, messages: list[dict[str, str]], source: str, attempt: int = 0) -> str:
+        """Greedy decoding; from the second retry on, seeded sampling with a repeat penalty, so a
+        retry does not reproduce the same failure (still deterministic: the seed is fixed)."""
         source_tokens = len(self.llm.tokenize(source.encode("utf-8"), add_bos=False))
         max_tokens = min(1024, 3 * source_tokens + 32)
+        sample = attempt >= 2
         try:
             result = self.llm.create_chat_completion(
                 messages=messages,
-                temperature=0.0,
-                top_k=1,
-                top_p=1.0,
-                seed=0,
-                repeat_penalty=1.0,
+                temperature=0.4 if sample else 0.0,
+                top_k=40 if sample else 1,
+                top_p=0.9 if sample else 1.0,
+                seed=attempt,
+                repeat_penalty=1.1 if sample else 1.0,
                 max_tokens=max_tokens,
             )
         except Exception as exc:
