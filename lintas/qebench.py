@@ -293,7 +293,7 @@ def format_result(result: BenchResult, targets: Sequence[str]) -> str:
             row = result.get(lang, kind)
             if row:
                 codes.update(row.codes)
-        lines.append(f"  {lang}: " + (", ".join(f"{c} {n}" for c, n in codes.most_common()) or "none"))
+        lines.append(f"- {lang}: " + (", ".join(f"{c} {n}" for c, n in codes.most_common()) or "none"))
     return "\n".join(lines)
 
 

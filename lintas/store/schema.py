@@ -1,0 +1,152 @@
+"""The tables of the store (SQLAlchemy 2 Core), on one :data:`metadata`.
+
+Every time column is :class:`UTCDateTime`: timezone-aware UTC in, timezone-aware UTC out, whatever the backend
+(SQLite keeps no zone, so values are converted to UTC before they are written and read back as UTC).
+
+The translation memory's table lives on :data:`lintas.memory.metadata`; the migrations create it too, so one
+database can hold everything. :data:`ALL_METADATA` lists both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    true,
+)
+
+from lintas.memory import metadata as memory_metadata
+
+__all__ = [
+    "metadata",
+    "ALL_METADATA",
+    "UTCDateTime",
+    "articles",
+    "article_revisions",
+    "editions",
+    "jobs",
+    "segment_cache",
+    "JOB_STATES",
+    "EDITION_STATUSES",
+]
+
+JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed")
+EDITION_STATUSES: tuple[str, ...] = ("published", "held")
+
+_ID = 200  # Article.id max_length
+_LANG = 16
+_HASH = 64  # sha256, hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that only takes aware datetimes and always gives back aware UTC ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store only takes timezone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention=dict(memory_metadata.naming_convention))
+
+ALL_METADATA: tuple[MetaData, ...] = (metadata, memory_metadata)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(_ID), nullable=False),  # the newsroom's own id
+    Column("source_lang", String(_LANG), nullable=False),
+    Column("current_revision", Integer, nullable=False),
+    Column("content_hash", String(_HASH), nullable=False),  # of the current revision
+    Column("published", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+)
+
+article_revisions = Table(
+    "article_revisions",
+    metadata,
+    Column("article_id", String(_ID), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("article_json", Text, nullable=False),  # Article.model_dump_json(), with ``revision`` set
+    Column("content_hash", String(_HASH), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("article_id", "revision"),
+    ForeignKeyConstraint(["article_id"], ["articles.id"]),
+)
+
+editions = Table(
+    "editions",
+    metadata,
+    Column("article_id", String(_ID), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("target_lang", String(_LANG), nullable=False),
+    Column("edition_json", Text, nullable=False),  # Edition.model_dump_json()
+    Column("status", String(16), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("article_id", "revision", "target_lang"),  # one edition per revision and language
+    ForeignKeyConstraint(["article_id", "revision"], ["article_revisions.article_id", "article_revisions.revision"]),
+    CheckConstraint("status IN ('published', 'held')", name="status"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(_ID), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("target_lang", String(_LANG), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("next_run_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("article_id", "revision", "target_lang"),
+    ForeignKeyConstraint(["article_id", "revision"], ["article_revisions.article_id", "article_revisions.revision"]),
+    CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+    Index(None, "state", "next_run_at"),
+    Index(None, "state", "lease_expires_at"),
+)
+
+segment_cache = Table(
+    "segment_cache",
+    metadata,
+    Column("key", String(_HASH), nullable=False),  # lintas.store.repo.cache_key()
+    Column("target", Text, nullable=False),
+    Column("flags_json", Text, nullable=False),  # a JSON list of Flag objects
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("key"),
+)
