@@ -1,0 +1,15 @@
+"""The HTTP API of ``lintas serve`` (FastAPI), thin over :mod:`lintas.store`.
+
+* :func:`create_app` / :func:`create_app_from_env`: the application (``uvicorn --factory
+  lintas.service:create_app_from_env``; the database URL from ``LINTAS_DATABASE_URL``);
+* :mod:`lintas.service.api`: the endpoints; :mod:`lintas.service.errors`: JSON errors and the body limit;
+  :mod:`lintas.service.metrics`: Prometheus metrics on a per-app registry.
+"""
+
+from __future__ import annotations
+
+from .app import DATABASE_URL_ENV, DEFAULT_MAX_BODY_BYTES, create_app, create_app_from_env
+from .errors import ApiError
+from .metrics import Metrics
+
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "ApiError", "Metrics", "create_app", "create_app_from_env"]

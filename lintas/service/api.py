@@ -1,0 +1,556 @@
+"""The HTTP endpoints: thin over :mod:`lintas.store`; only ``POST /v1/translate`` translates in the request.
+
+Bodies are read and parsed here (not by FastAPI's body parameters) so that malformed JSON (400), invalid fields
+(422, naming the field) and bodies over the limit (413, see :class:`~lintas.service.errors.BodyLimitMiddleware`)
+get their own answers whatever the ``Content-Type``; the OpenAPI document still describes them
+(:func:`component_schemas`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from alembic.migration import MigrationContext
+from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from lintas import settings
+from lintas.article import Article, Block, Edition
+from lintas.engines import Engine as TranslationEngine
+from lintas.engines import get_engine
+from lintas.errors import InputError
+from lintas.ingest import ensure_indonesian
+from lintas.ingest._common import build_article, field_path, validation_message
+from lintas.inline import parse_inline, plain_text
+from lintas.languages import TARGETS, parse_targets
+from lintas.publish.render import render_edition_html, render_source_html
+from lintas.store import repo
+from lintas.store.db import transaction
+
+from .errors import ApiError
+from .metrics import CONTENT_TYPE_LATEST, Metrics
+
+__all__ = ["MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
+
+MAX_TRANSLATE_CHARS = 2000
+_JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleInput"}}}
+_TRANSLATE_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateRequest"}}}
+
+
+# --- state ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceState:
+    """What one app holds: the database engine (opened by the lifespan), the translation engine (made on first
+    use of ``/v1/translate``), the metrics."""
+
+    engine_name: str
+    metrics: Metrics
+    head_revision: str | None
+    db: Engine | None = None
+    translator: TranslationEngine | None = None
+    options: Any = None
+    _make_lock: threading.Lock = field(default_factory=threading.Lock)
+    translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
+
+    def database(self) -> Engine:
+        if self.db is None:
+            raise ApiError(503, "unavailable", "the service is not started (no database)")
+        return self.db
+
+    def translation_engine(self) -> tuple[TranslationEngine, Any]:
+        """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
+        with self._make_lock:
+            if self.translator is None:
+                from lintas.pipeline import Options
+
+                try:
+                    engine = get_engine(self.engine_name)
+                    options = Options.from_settings(_glossary())
+                except InputError as err:
+                    raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
+                self.translator, self.options = engine, options
+            return self.translator, self.options
+
+    def close(self) -> None:
+        translator, self.translator = self.translator, None
+        close = getattr(translator, "close", None)
+        if callable(close):
+            close()
+
+
+def _glossary() -> Any:
+    """The starter glossary plus LINTAS_GLOSSARY files; None when LINTAS_GLOSSARY is 'none' (as the CLI does)."""
+    import os
+
+    from lintas.glossary import load_glossary
+
+    configured = settings.get("glossary").strip()
+    if configured.lower() == "none":
+        return None
+    return load_glossary([p for p in configured.split(os.pathsep) if p])
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.lintas
+    return state
+
+
+# --- request bodies ------------------------------------------------------------------------------------------
+
+
+class ArticleInput(Article):
+    """The article JSON (``schema/article.schema.json``); ``id`` may be left out of a PUT (the path gives it)."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+
+
+class TranslateRequest(BaseModel):
+    """``POST /v1/translate``: a short Indonesian text and one target language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TRANSLATE_CHARS, description="Indonesian text, plain")
+    to: str = Field(description=f"target language: one of {', '.join(TARGETS)}")
+
+
+def component_schemas() -> dict[str, Any]:
+    """The OpenAPI component schemas of the bodies this module parses itself."""
+    out: dict[str, Any] = {}
+    for name, model in (("ArticleInput", ArticleInput), ("TranslateRequest", TranslateRequest)):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[name] = schema
+    return out
+
+
+async def _read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise ApiError(400, "malformed_json", "the request body is empty: send a JSON object")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ApiError(
+            400, "malformed_json", f"the request body is not UTF-8 (bad byte at offset {err.start})"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ApiError(
+            400,
+            "malformed_json",
+            f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
+            line=err.lineno,
+            column=err.colno,
+        ) from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "malformed JSON: nested too deeply") from None
+
+
+def _validation_error(err: ValidationError, what: str) -> ApiError:
+    first = err.errors()[0]
+    return ApiError(422, "validation_error", validation_message(err, what), field=field_path(tuple(first["loc"])))
+
+
+def _article_from(data: Any, path_id: str | None) -> Article:
+    """The article in ``data`` (validated, inline HTML sanitized as the JSON reader does, checked Indonesian)."""
+    if not isinstance(data, dict):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"the article must be a JSON object {{...}}, not {type(data).__name__}",
+            field="(top level)",
+        )
+    if path_id is not None:
+        body_id = data.get("id")
+        if body_id is not None and body_id != path_id:
+            raise ApiError(
+                422,
+                "id_mismatch",
+                f"the body's id {body_id!r} is not the id in the URL {path_id!r} (leave it out or make them equal)",
+                field="id",
+            )
+        data = {**data, "id": path_id}
+    try:
+        Article.model_validate(data)  # the field-naming error; build_article sanitizes the valid article
+    except ValidationError as err:
+        raise _validation_error(err, "article") from None
+    article = build_article(data, "article")
+    if "/" in article.id or not article.id.strip():
+        raise ApiError(
+            422, "validation_error", "invalid article: field 'id': must not be blank or contain '/'", field="id"
+        )
+    if article.source_lang != "id":
+        raise ApiError(
+            422,
+            "validation_error",
+            f"invalid article: field 'source_lang': Lintas translates from Indonesian ('id'), not {article.source_lang!r}",
+            field="source_lang",
+        )
+    try:
+        ensure_indonesian(article)
+    except InputError as err:
+        raise ApiError(422, "not_indonesian", str(err)) from None
+    return article
+
+
+def _targets(spec: str | None) -> list[str]:
+    try:
+        return parse_targets(spec)
+    except InputError as err:
+        raise ApiError(422, "unknown_language", str(err), field="query.targets", valid=list(TARGETS)) from None
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in TARGETS:
+        raise ApiError(
+            422,
+            "unknown_language",
+            f"unknown target language {lang!r}: choose from {', '.join(TARGETS)}",
+            field="path.lang",
+            valid=list(TARGETS),
+        )
+    return lang
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _json(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(content), status_code=status_code, headers=headers)
+
+
+def _href(request: Request, *parts: str) -> str:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return root + "/v1/articles/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _unknown_article(article_id: str) -> ApiError:
+    return ApiError(404, "article_not_found", f"no article with id {article_id!r}", id=article_id)
+
+
+def _gone(article_id: str) -> ApiError:
+    return ApiError(410, "unpublished", f"article {article_id!r} was unpublished", id=article_id)
+
+
+def _links(request: Request, article_id: str, langs: list[str]) -> dict[str, Any]:
+    return {
+        "self": _href(request, article_id),
+        "source_html": _href(request, article_id, "source.html"),
+        "editions": {
+            lang: {
+                "json": _href(request, article_id, "editions", lang),
+                "html": _href(request, article_id, "editions", f"{lang}.html"),
+            }
+            for lang in langs
+        },
+    }
+
+
+def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool, dict[str, Any]]:
+    revision, changed = repo.upsert_article(db, article, targets)  # one transaction: the only write
+    return revision, changed, repo.edition_statuses(db, article.id)
+
+
+async def _put_article(request: Request, path_id: str | None, targets: str | None) -> JSONResponse:
+    state = _state(request)
+    langs = _targets(targets)
+    data = await _read_json(request)
+    article = await run_in_threadpool(_article_from, data, path_id)
+    revision, changed, statuses = await run_in_threadpool(_store, state.database(), article, langs)
+    body = {
+        "id": article.id,
+        "revision": revision,
+        "changed": changed,
+        "editions": statuses,
+        "links": _links(request, article.id, sorted(statuses)),
+    }
+    headers = {"Location": _href(request, article.id)}
+    return _json(body, 201 if changed else 200, headers)
+
+
+def _job_summary(status: dict[str, Any] | None) -> dict[str, Any] | None:
+    if status is None or status.get("job_state") is None:
+        return None
+    keys = ("job_revision", "job_state", "attempts", "max_attempts", "next_run_at", "last_error")
+    return {key.removeprefix("job_"): status[key] for key in keys}
+
+
+def _edition_missing(article_id: str, lang: str, revision: int | None, status: dict[str, Any] | None) -> ApiError:
+    job = _job_summary(status)
+    wanted = f" of revision {revision}" if revision is not None else ""
+    if job is None or (revision is not None and job["revision"] != revision):
+        message = f"article {article_id!r} has no {lang} edition{wanted}"
+        if job is None:
+            message += f": no translation into {lang} was requested"
+        return ApiError(404, "edition_not_found", message, id=article_id, lang=lang, job=job)
+    attempt = f"attempt {job['attempts']} of {job['max_attempts']}"
+    last = f"; last error: {job['last_error']}" if job["last_error"] else ""
+    if job["state"] == "failed":
+        message = f"the {lang} translation of revision {job['revision']} failed ({attempt}){last}"
+        return ApiError(404, "translation_failed", message, id=article_id, lang=lang, job=job)
+    if job["state"] in ("queued", "running"):
+        doing = "is being translated" if job["state"] == "running" else "is queued for translation"
+        message = f"the {lang} edition is not ready: revision {job['revision']} {doing} ({attempt}){last}"
+        return ApiError(404, "edition_not_ready", message, id=article_id, lang=lang, job=job)
+    return ApiError(
+        404,
+        "edition_not_found",
+        f"article {article_id!r} has no {lang} edition{wanted}",
+        id=article_id,
+        lang=lang,
+        job=job,
+    )
+
+
+def _public_edition(db: Engine, article_id: str, lang: str, revision: int | None) -> Edition:
+    with transaction(db, write=False) as conn:
+        info = repo.article_info(conn, article_id)
+        if info is None:
+            raise _unknown_article(article_id)
+        if not info.published:
+            raise _gone(article_id)
+        edition = repo.get_edition(conn, article_id, lang, revision)
+        if edition is None:
+            raise _edition_missing(article_id, lang, revision, repo.edition_statuses(conn, article_id).get(lang))
+    return edition
+
+
+def _edition_headers(edition: Edition) -> dict[str, str]:
+    return {
+        "Content-Language": edition.target_lang,
+        "X-Lintas-Revision": str(edition.revision),
+        "X-Lintas-Edition-Status": edition.status,
+    }
+
+
+# --- endpoints -----------------------------------------------------------------------------------------------
+
+router = APIRouter()
+_Targets = Annotated[
+    str | None, Query(description=f"comma-separated target languages (default: all of {','.join(TARGETS)})")
+]
+_Revision = Annotated[int | None, Query(ge=1, description="a specific revision (default: the newest that has one)")]
+
+
+@router.put(
+    "/v1/articles/{article_id}",
+    tags=["articles"],
+    summary="Store an article (new revision when its content changed) and queue its translations",
+    status_code=201,
+    responses={200: {"description": "same content as the current revision: nothing new"}},
+    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+)
+async def put_article(article_id: str, request: Request, targets: _Targets = None) -> JSONResponse:
+    return await _put_article(request, article_id, targets)
+
+
+@router.post(
+    "/v1/articles",
+    tags=["articles"],
+    summary="Store an article whose id is in the body (as PUT)",
+    status_code=201,
+    responses={200: {"description": "same content as the current revision: nothing new"}},
+    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+)
+async def post_article(request: Request, targets: _Targets = None) -> JSONResponse:
+    return await _put_article(request, None, targets)
+
+
+@router.get("/v1/articles/{article_id}", tags=["articles"], summary="The current revision, its editions' status")
+def get_article(article_id: str, request: Request) -> JSONResponse:
+    with transaction(_state(request).database(), write=False) as conn:
+        info = repo.article_info(conn, article_id)
+        if info is None:
+            raise _unknown_article(article_id)
+        article = repo.get_article(conn, article_id)
+        revisions = repo.list_revisions(conn, article_id)
+        statuses = repo.edition_statuses(conn, article_id)
+    body = {
+        "id": info.id,
+        "revision": info.current_revision,
+        "published": info.published,
+        "created_at": info.created_at,
+        "updated_at": info.updated_at,
+        "article": article.model_dump(mode="json") if article else None,
+        "editions": statuses,
+        "revisions": [
+            {
+                "revision": r.revision,
+                "content_hash": r.content_hash,
+                "created_at": r.created_at,
+                "href": _href(request, article_id, "revisions", str(r.revision)),
+            }
+            for r in revisions
+        ],
+        "links": _links(request, article_id, sorted(statuses)),
+    }
+    return _json(body)
+
+
+@router.get("/v1/articles/{article_id}/revisions/{revision}", tags=["articles"], summary="One stored revision (audit)")
+def get_revision(article_id: str, revision: int, request: Request) -> JSONResponse:
+    with transaction(_state(request).database(), write=False) as conn:
+        info = repo.article_info(conn, article_id)
+        if info is None:
+            raise _unknown_article(article_id)
+        article = repo.get_article(conn, article_id, revision)
+    if article is None:
+        raise ApiError(
+            404,
+            "revision_not_found",
+            f"article {article_id!r} has no revision {revision} (current: {info.current_revision})",
+            id=article_id,
+        )
+    return _json(article.model_dump(mode="json"))
+
+
+@router.delete("/v1/articles/{article_id}/publication", tags=["articles"], summary="Unpublish (public pages: 410)")
+def delete_publication(article_id: str, request: Request) -> JSONResponse:
+    if not repo.unpublish(_state(request).database(), article_id):
+        raise _unknown_article(article_id)
+    return _json({"id": article_id, "published": False})
+
+
+@router.get(
+    "/v1/articles/{article_id}/editions/{lang}.html",
+    tags=["editions"],
+    summary="An edition as an HTML page",
+    response_class=HTMLResponse,
+)
+def get_edition_html(article_id: str, lang: str, request: Request, revision: _Revision = None) -> HTMLResponse:
+    edition = _public_edition(_state(request).database(), article_id, _check_lang(lang), revision)
+    source = _href(request, article_id, "source.html") + f"?revision={edition.revision}"
+    return HTMLResponse(render_edition_html(edition, original_href=source), headers=_edition_headers(edition))
+
+
+@router.get("/v1/articles/{article_id}/editions/{lang}", tags=["editions"], summary="An edition as JSON")
+def get_edition_json(article_id: str, lang: str, request: Request, revision: _Revision = None) -> JSONResponse:
+    edition = _public_edition(_state(request).database(), article_id, _check_lang(lang), revision)
+    return _json(edition.model_dump(mode="json"), headers=_edition_headers(edition))
+
+
+@router.get(
+    "/v1/articles/{article_id}/source.html",
+    tags=["editions"],
+    summary="The Indonesian original as an HTML page",
+    response_class=HTMLResponse,
+)
+def get_source_html(article_id: str, request: Request, revision: _Revision = None) -> HTMLResponse:
+    with transaction(_state(request).database(), write=False) as conn:
+        info = repo.article_info(conn, article_id)
+        if info is None:
+            raise _unknown_article(article_id)
+        if not info.published:
+            raise _gone(article_id)
+        article = repo.get_article(conn, article_id, revision)
+    if article is None:
+        raise ApiError(404, "revision_not_found", f"article {article_id!r} has no revision {revision}", id=article_id)
+    return HTMLResponse(render_source_html(article), headers={"Content-Language": article.source_lang})
+
+
+def _translate(state: ServiceState, text: str, to: str) -> dict[str, Any]:
+    from lintas.pipeline import translate_article
+
+    # A blank headline is not a unit (lintas.assemble skips it): only the paragraph goes to the engine.
+    article = Article(id="translate", headline=" ", body=[Block(type="paragraph", html=html.escape(text, quote=False))])
+    try:
+        ensure_indonesian(article)
+    except InputError as err:
+        raise ApiError(422, "not_indonesian", str(err)) from None
+    engine, options = state.translation_engine()
+    with state.translate_lock:
+        started = time.perf_counter()
+        report = translate_article(article, [to], engine, options=options)[0]
+        seconds = time.perf_counter() - started
+    state.metrics.translate_seconds.observe(seconds)
+    edition = report.edition
+    flags = [{"segment": seg.id, **flag.model_dump(mode="json")} for seg in edition.segments for flag in seg.flags]
+    translation = "".join(plain_text(parse_inline(block.html)) for block in edition.body)
+    return {
+        "translation": translation,
+        "to": to,
+        "flags": flags,
+        "status": edition.status,
+        "hold_reasons": edition.hold_reasons,
+        "confidence": edition.confidence,
+        "engine": edition.engine,
+        "model": edition.model,
+        "seconds": round(seconds, 4),
+    }
+
+
+@router.post(
+    "/v1/translate",
+    tags=["translate"],
+    summary=f"Translate a short Indonesian text (at most {MAX_TRANSLATE_CHARS} characters) right away",
+    openapi_extra={"requestBody": {"required": True, "content": _TRANSLATE_BODY}},
+)
+async def post_translate(request: Request) -> JSONResponse:
+    state = _state(request)
+    data = await _read_json(request)
+    if isinstance(data, dict) and isinstance(data.get("text"), str) and len(data["text"]) > MAX_TRANSLATE_CHARS:
+        raise ApiError(
+            413,
+            "text_too_long",
+            f"the text is too long: {len(data['text'])} characters (limit {MAX_TRANSLATE_CHARS}); "
+            "submit longer texts as articles (PUT /v1/articles/{id})",
+            field="text",
+            limit=MAX_TRANSLATE_CHARS,
+        )
+    try:
+        req = TranslateRequest.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(err, "request") from None
+    if not req.text.strip():
+        raise ApiError(422, "validation_error", "invalid request: field 'text': must not be blank", field="text")
+    to = req.to.strip().lower()
+    if to not in TARGETS:
+        raise ApiError(
+            422,
+            "unknown_language",
+            f"unknown target language {req.to!r}: choose from {', '.join(TARGETS)}",
+            field="to",
+            valid=list(TARGETS),
+        )
+    return _json(await run_in_threadpool(_translate, state, req.text, to))
+
+
+@router.get("/healthz", tags=["ops"], summary="The process is alive")
+def healthz() -> JSONResponse:
+    return _json({"status": "ok"})
+
+
+@router.get("/readyz", tags=["ops"], summary="The database is reachable and migrated")
+def readyz(request: Request) -> JSONResponse:
+    state = _state(request)
+    db = state.database()
+    try:
+        with transaction(db, write=False) as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except Exception as err:
+        raise ApiError(503, "database_unreachable", f"the database is unreachable: {type(err).__name__}") from None
+    if current != state.head_revision:
+        raise ApiError(
+            503,
+            "database_not_migrated",
+            f"the database schema is at {current or 'nothing'}, not {state.head_revision}",
+        )
+    return _json({"status": "ready", "database": db.dialect.name, "schema_revision": current})
+
+
+@router.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,102 @@
+"""The FastAPI application of ``lintas serve``: :func:`create_app`, and :func:`create_app_from_env` for uvicorn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import URL
+from starlette.concurrency import run_in_threadpool
+
+from lintas import __version__, settings
+from lintas.ingest import MAX_ARTICLE_BYTES
+from lintas.store.db import alembic_config, make_engine, upgrade
+
+from .api import ServiceState, component_schemas, router
+from .errors import BodyLimitMiddleware, install_error_handlers
+from .metrics import Metrics, MetricsMiddleware
+
+__all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "create_app", "create_app_from_env"]
+
+DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
+DEFAULT_MAX_BODY_BYTES = MAX_ARTICLE_BYTES  # 2 MiB, as for article files
+
+_DESCRIPTION = (
+    "Indonesian news articles in, English, Chinese, Japanese, Arabic and French editions out. "
+    "Articles are stored with their revisions and translated by workers from a durable queue; "
+    'errors are JSON `{"error": {"code", "message"}}`.'
+)
+
+
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def create_app(
+    db_url: str | URL | None = None,
+    *,
+    engine_name: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API over the database at ``db_url`` (an SQLAlchemy URL; None: ``lintas.sqlite`` in the data directory).
+
+    The database engine is opened, and the schema created or migrated, when the app starts (its lifespan), and
+    disposed of when it stops. ``engine_name`` is the translation engine of ``POST /v1/translate`` (default:
+    ``LINTAS_ENGINE``), made on first use. Request bodies over ``max_body_bytes`` get 413.
+    """
+    state = ServiceState(
+        engine_name=engine_name or settings.get("engine"),
+        metrics=Metrics(lambda: state.db),
+        head_revision=_head_revision(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        db = make_engine(db_url)
+        try:
+            await run_in_threadpool(upgrade, db)
+            state.db = db
+            yield
+        finally:
+            state.db = None
+            try:
+                await run_in_threadpool(state.close)
+            finally:
+                db.dispose()
+
+    app = FastAPI(
+        title="Lintas",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.lintas = state
+    install_error_handlers(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(component_schemas())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """:func:`create_app` configured from the environment (``LINTAS_DATABASE_URL``, ``LINTAS_ENGINE``), for
+    ``uvicorn --factory lintas.service:create_app_from_env``."""
+    if "database_url" in settings.SETTINGS:
+        url = settings.get("database_url").strip()
+    else:
+        url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return create_app(url or None)
