@@ -245,6 +245,85 @@ def qe_bench(
         click.echo(format_backtranslation(scores, langs[0], threshold))
 
 
+@cli.command()
+@click.option(
+    "--engine",
+    "engine_name",
+    default=lambda: settings.get("engine"),
+    show_default="llamacpp",
+    help="Translation engine (llamacpp, fake, one registered by a plugin, or module:Class).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    default=lambda: settings.get("database_url"),
+    show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
+    help="Database (SQLAlchemy URL) holding the job queue.",
+)
+@click.option("--id", "worker_id", default=None, help="Worker id in job leases (default: host:pid).")
+@click.option("--lease", type=click.FloatRange(min=0.5), default=60.0, show_default=True, help="Job lease, in seconds.")
+@click.option(
+    "--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Idle polling interval, seconds."
+)
+@click.option("--once", is_flag=True, help="Exit when no job is runnable instead of waiting for more.")
+@click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Exit after this many jobs.")
+def worker(
+    engine_name: str, db_url: str, worker_id: str | None, lease: float, poll: float, once: bool, max_jobs: int | None
+) -> None:
+    """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: after the current job)."""
+    import signal
+    import threading
+
+    from sqlalchemy import make_url
+
+    from .pipeline import Options
+    from .store import db
+    from .worker import default_worker_id, engine_class, run_worker
+
+    cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
+    worker_id = worker_id or default_worker_id()
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True) if db_url else "(default)"
+        bind = db.make_engine(db_url or None)
+    except Exception as exc:  # a malformed URL or a missing driver
+        raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
+    memory = None
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        click.echo(f"worker {worker_id}: {signal.Signals(signum).name}, stopping after the current job", err=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            db.upgrade(bind)
+        except Exception as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+            raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+        memory = _memory()
+        options = Options.from_settings(_glossary(), memory)
+        click.echo(f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s", err=True)
+        done = run_worker(
+            bind,
+            cls,
+            worker_id=worker_id,
+            lease_seconds=lease,
+            poll_seconds=poll,
+            stop=stop,
+            max_jobs=max_jobs,
+            options_factory=lambda: options,
+            exit_when_idle=once,
+        )
+        click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if memory is not None:
+            memory.close()
+        bind.dispose()
+
+
 @cli.group()
 def glossary() -> None:
     """The glossary: the starter terms plus the files in LINTAS_GLOSSARY."""

@@ -1,0 +1,345 @@
+"""lintas worker: the segment cache (CachedEngine), the worker loop over the durable queue, and a real kill -9 test.
+
+Every test runs on SQLite (a file under tmp_path) and, when LINTAS_TEST_POSTGRES_URL names a PostgreSQL server
+(e.g. postgresql+psycopg://lintas:lintas@127.0.0.1:5432/lintas_test), on PostgreSQL too: in a database of its
+own, ``lintas_worker_test`` on the same server, created here (``CREATE DATABASE``, through an autocommit connection
+to the configured database: the role needs CREATEDB) and emptied before each test, so these tests never touch the
+tables tests/test_store.py uses.
+
+The kill -9 test (rerun it with ``.venv/bin/python -m pytest -q -s tests/test_worker.py -k kill``) prints its
+figures: kills, articles, jobs, editions, lost, duplicated.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, MetaData, create_engine, make_url, select, text, update
+from sqlalchemy.exc import OperationalError
+
+from lintas.article import Article, Block
+from lintas.assemble import split_article
+from lintas.cli import cli
+from lintas.engines.base import Segment
+from lintas.engines.cache import CachedEngine
+from lintas.engines.fake import FakeEngine
+from lintas.errors import ModelError
+from lintas.evaluate import Document, document_article, load_documents
+from lintas.store import db, queue, repo
+from lintas.store.schema import editions, jobs
+from lintas.worker import chaos_run, run_worker
+
+PG_ENV = "LINTAS_TEST_POSTGRES_URL"
+PG_DATABASE = "lintas_worker_test"
+TESTS = Path(__file__).resolve().parent
+NTREX = TESTS / "fixtures" / "ntrex-mini"
+TARGETS = ["en", "zh", "ja", "ar", "fr"]
+
+
+@dataclass
+class Store:
+    engine: Engine
+    url: str  # with the password: subprocesses connect with it
+
+
+def _postgres_url() -> str:
+    """The worker tests' own database next to LINTAS_TEST_POSTGRES_URL's, created when missing."""
+    base = make_url(os.environ[PG_ENV])
+    admin = create_engine(db.make_engine(base).url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
+            if exists.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
+    finally:
+        admin.dispose()
+    return db.make_engine(base).url.set(database=PG_DATABASE).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'worker.sqlite'}"
+        eng = db.make_engine(url)
+    else:
+        if not os.environ.get(PG_ENV):
+            pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/db)")
+        url = _postgres_url()
+        eng = db.make_engine(url)
+        try:
+            with eng.begin() as conn:  # an empty schema
+                existing = MetaData()
+                existing.reflect(conn)
+                existing.drop_all(conn)
+        except BaseException:
+            eng.dispose()
+            raise
+    try:
+        db.upgrade(eng)
+        yield Store(eng, url)
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINTAS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LINTAS_MEMORY", "off")
+
+
+def article(paragraphs: Sequence[str] = (), article_id: str = "a1", headline: str = "Presiden tiba di Jakarta"):
+    paragraphs = paragraphs or (
+        "Presiden tiba di Jakarta pada hari Senin. Dia bertemu menteri.",
+        "Pertemuan itu membahas ekonomi.",
+        "Harga beras naik lima persen. Pedagang mengeluh.",
+    )
+    return Article(id=article_id, headline=headline, body=[Block(type="paragraph", html=p) for p in paragraphs])
+
+
+def engine_segments(engine: FakeEngine, attempt: int = 0) -> int:
+    """Segments the engine was asked to translate on ``attempt``."""
+    return sum(size for size, _src, _tgt, n in engine.calls if n == attempt)
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+# --- the segment cache ----------------------------------------------------------------------------------------
+
+
+def test_cached_engine_serves_hits_and_sends_only_misses(store: Store) -> None:
+    inner = FakeEngine()
+    cached = CachedEngine(inner, store.engine)
+    assert (cached.name, cached.model, cached.glossary_mode) == ("fake", "fake-1", "placeholder")
+    segs = [Segment(f"s{i}", f"Kalimat nomor {i} di sini.", context="paragraf") for i in range(3)]
+    first = cached.translate_batch(segs, "id", "en")
+    assert first == FakeEngine().translate_batch(segs, "id", "en")
+    assert (cached.hits, cached.misses, engine_segments(inner)) == (0, 3, 3)
+
+    assert cached.translate_batch(segs, "id", "en") == first
+    assert (cached.hits, cached.misses, len(inner.calls)) == (3, 3, 1)
+
+    fresh = Segment("s9", "Kalimat yang baru sama sekali.")
+    history = [(segs[0], first[0])]
+    mixed = cached.translate_batch([segs[2], fresh, segs[0]], "id", "en", context=history)
+    assert mixed == [first[2], *FakeEngine().translate_batch([fresh], "id", "en"), first[0]]
+    assert inner.calls[-1] == (1, "id", "en", 0) and (cached.hits, cached.misses) == (5, 4)
+
+    # the key covers the language pair, the paragraph context and glossary constraints
+    cached.translate_batch(segs[:1], "id", "fr")
+    cached.translate_batch(segs[:1], "en", "fr")
+    cached.translate_batch([Segment("s0", segs[0].text, context="lain")], "id", "en")
+    cached.translate_batch([Segment("s0", segs[0].text, context="paragraf", terms=(("nomor", "number"),))], "id", "en")
+    assert (cached.hits, cached.misses) == (5, 8)
+
+    # retries always go to the engine and are not cached
+    calls = len(inner.calls)
+    cached.translate_batch(segs[:2], "id", "en", attempt=1)
+    cached.translate_batch(segs[:2], "id", "en", attempt=1)
+    assert len(inner.calls) == calls + 2 and (cached.hits, cached.misses) == (5, 8)
+    assert cached.translate_batch([], "id", "en") == []
+
+
+def test_only_the_changed_paragraph_is_translated_again(store: Store) -> None:
+    inner = FakeEngine()
+    first = article()
+    repo.upsert_article(store.engine, first, ["en"])
+    assert run_worker(store.engine, lambda: inner, worker_id="w1", exit_when_idle=True, log=quiet) == 1
+    assert engine_segments(inner) == len(split_article(first)) == 6
+
+    changed = article(
+        (
+            "Presiden tiba di Jakarta pada hari Senin. Dia bertemu menteri.",
+            "Pertemuan itu membahas ekonomi dan pangan.",  # the only change: one paragraph, one unit
+            "Harga beras naik lima persen. Pedagang mengeluh.",
+        )
+    )
+    assert repo.upsert_article(store.engine, changed, ["en"]) == (2, True)
+    assert run_worker(store.engine, lambda: inner, worker_id="w2", exit_when_idle=True, log=quiet) == 1
+    assert engine_segments(inner) == 6 + 1
+    first_ed = repo.get_edition(store.engine, "a1", "en", revision=1)
+    second_ed = repo.get_edition(store.engine, "a1", "en", revision=2)
+    assert first_ed is not None and second_ed is not None and second_ed.revision == 2
+    changed_targets = [
+        (a.target, b.target) for a, b in zip(first_ed.segments, second_ed.segments, strict=True) if a.target != b.target
+    ]
+    assert len(changed_targets) == 1
+    statuses = repo.edition_statuses(store.engine, "a1")
+    assert statuses["en"]["up_to_date"] and statuses["en"]["job_state"] == "done"
+
+
+# --- the worker loop ------------------------------------------------------------------------------------------
+
+
+class BrokenEngine(FakeEngine):
+    def translate_batch(self, segments, source_lang, target_lang, *, context=(), attempt=0):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the model fell over")
+
+
+def test_a_failing_job_is_queued_again_then_failed_with_its_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue, "backoff_seconds", lambda attempts: 0.0)  # no waiting between attempts
+    repo.upsert_article(store.engine, article(), ["fr"])
+    lines: list[str] = []
+    assert run_worker(store.engine, BrokenEngine, worker_id="w1", max_jobs=1, log=lines.append) == 1
+    status = repo.edition_statuses(store.engine, "a1")["fr"]
+    assert (status["job_state"], status["attempts"]) == ("queued", 1)
+    assert status["last_error"] == "RuntimeError: the model fell over"
+    assert "error" in lines[0] and "RuntimeError: the model fell over" in lines[0] and "queued" in lines[0]
+
+    assert run_worker(store.engine, BrokenEngine, worker_id="w1", exit_when_idle=True, log=lines.append) == 4
+    status = repo.edition_statuses(store.engine, "a1")["fr"]
+    assert (status["job_state"], status["attempts"], status["max_attempts"]) == ("failed", 5, 5)
+    assert status["last_error"] == "RuntimeError: the model fell over" and status["edition_status"] is None
+    assert "(job failed)" in lines[-1]
+    assert queue.counts(store.engine) == {"queued": 0, "running": 0, "done": 0, "failed": 1}
+
+
+def test_an_engine_that_cannot_start_stops_the_worker_and_releases_the_job(store: Store) -> None:
+    repo.upsert_article(store.engine, article(), ["en"])
+
+    def no_model() -> FakeEngine:
+        raise ModelError("model file missing")
+
+    with pytest.raises(ModelError):
+        run_worker(store.engine, no_model, worker_id="w1", exit_when_idle=True, log=quiet)
+    status = repo.edition_statuses(store.engine, "a1")["en"]
+    assert status["job_state"] == "queued" and status["last_error"] == "ModelError: model file missing"
+
+
+class SlowEngine(FakeEngine):
+    """Sleeps ``delay`` per batch, and runs ``during`` once, in the middle of the first batch."""
+
+    def __init__(self, delay: float, during=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.delay, self.during, self.seen = delay, during, []
+
+    def translate_batch(self, segments, source_lang, target_lang, *, context=(), attempt=0):  # type: ignore[no-untyped-def]
+        time.sleep(self.delay / 2)
+        if self.during is not None:
+            self.seen.append(self.during())
+            self.during = None
+        time.sleep(self.delay / 2)
+        return super().translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
+
+
+def test_the_lease_is_renewed_while_a_job_runs(store: Store) -> None:
+    repo.upsert_article(store.engine, article(), ["en"])
+    slow = SlowEngine(0.4, during=lambda: (time.sleep(0.3), queue.claim(store.engine, "thief", 10))[1])
+    # lease 0.3 s, the job takes > 0.9 s: without renewals "thief" would take it over in the middle
+    assert run_worker(store.engine, lambda: slow, worker_id="w1", lease_seconds=0.3, max_jobs=1, log=quiet) == 1
+    assert slow.seen == [None]
+    assert repo.edition_statuses(store.engine, "a1")["en"]["job_state"] == "done"
+
+
+def test_a_worker_that_lost_its_lease_cannot_complete(store: Store) -> None:
+    repo.upsert_article(store.engine, article(), ["en"])
+
+    def steal() -> None:
+        with store.engine.begin() as conn:
+            conn.execute(update(jobs).values(lease_owner="thief"))
+
+    lines: list[str] = []
+    assert run_worker(store.engine, lambda: SlowEngine(0.1, steal), worker_id="w1", max_jobs=1, log=lines.append) == 1
+    assert "lease lost, edition discarded" in lines[-1]
+    with store.engine.connect() as conn:
+        assert conn.execute(select(editions)).all() == []
+        assert conn.execute(select(jobs.c.state, jobs.c.lease_owner)).one() == ("running", "thief")
+
+
+def test_a_database_outage_while_claiming_is_waited_out(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.upsert_article(store.engine, article(), ["en"])
+    real_claim, outages = queue.claim, [1]
+
+    def flaky_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if outages:
+            outages.pop()
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "claim", flaky_claim)
+    lines: list[str] = []
+    assert run_worker(store.engine, FakeEngine, worker_id="w1", poll_seconds=0.1, max_jobs=1, log=lines.append) == 1
+    assert "database unavailable (server closed the connection)" in lines[0] and "done" in lines[1]
+
+
+def test_stop_wakes_an_idle_worker(store: Store) -> None:
+    stop = threading.Event()
+    result: list[int] = []
+    thread = threading.Thread(
+        target=lambda: result.append(
+            run_worker(store.engine, FakeEngine, worker_id="w1", poll_seconds=30, stop=stop, log=quiet)
+        )
+    )
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    stop.set()
+    thread.join(5)
+    assert result == [0] and time.monotonic() - started < 2
+
+
+def test_cli_worker_once_drains_the_queue(store: Store) -> None:
+    repo.upsert_article(store.engine, article(), ["en", "ar"])
+    runner = CliRunner()
+    result = runner.invoke(cli, ["worker", "--engine", "fake", "--db", store.url, "--id", "cli-1", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "2 jobs processed" in result.output
+    assert queue.counts(store.engine)["done"] == 2
+    bad = runner.invoke(cli, ["worker", "--engine", "no-such-engine", "--db", store.url, "--once"])
+    assert bad.exit_code != 0 and "unknown engine 'no-such-engine'" in str(bad.exception)
+
+
+# --- kill -9 --------------------------------------------------------------------------------------------------
+
+
+CITIES = ["Bandung", "Medan", "Surabaya", "Makassar", "Padang", "Ambon"]
+
+
+def chaos_articles(count: int = 12) -> list[Article]:
+    """``count`` different articles from the NTREX sample (each sentence made distinct with a place name)."""
+    docs = load_documents(NTREX, [])
+    result = []
+    for k in range(count):
+        doc, city = docs[k % len(docs)], CITIES[(k // len(docs)) % len(CITIES)]
+        variant = Document(f"{doc.id}-{k}", [f"Di {city} {k}, {s[0].lower()}{s[1:]}" for s in doc.source])
+        result.append(document_article(variant))
+    return result
+
+
+def test_kill_9_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> None:
+    articles = chaos_articles(12)
+    env = {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env |= {"LINTAS_DATA_DIR": str(tmp_path / "data"), "LINTAS_MEMORY": "off"}
+    result = chaos_run(
+        store.url,
+        articles,
+        TARGETS,
+        workers=3,
+        kills=8,
+        seed=7,
+        engine="slow_engine:SlowFakeEngine",
+        lease_seconds=2.0,
+        kill_every=(0.3, 0.8),
+        env=env,
+        log_dir=tmp_path / "logs",
+        timeout=90,
+    )
+    print(f"\nkill -9 ({store.engine.dialect.name}): {result}", file=sys.stderr)
+    assert result["kills"] >= 6 and result["kills_in_flight"] >= 3, result
+    assert (result["articles"], result["jobs"], result["editions"]) == (12, 60, 60), result
+    assert result["lost"] == result["duplicated"] == result["incomplete"] == 0, result
+    assert result["failed"] == result["unfinished"] == result["bad_exits"] == 0, result
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(editions.c.article_id, editions.c.target_lang)).all()
+    assert sorted(rows) == sorted((a.id, lang) for a in articles for lang in TARGETS)
