@@ -246,6 +246,39 @@ def qe_bench(
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--db",
+    "db_url",
+    default=lambda: settings.get("database_url"),
+    show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
+    help="Database (SQLAlchemy URL) shared with the workers.",
+)
+@click.option(
+    "--engine",
+    "engine_name",
+    default=lambda: settings.get("engine"),
+    show_default="llamacpp",
+    help="Engine of the small synchronous POST /v1/translate (articles go to the workers).",
+)
+def serve(host: str, port: int, db_url: str, engine_name: str) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs); `lintas worker` processes translate the queued jobs."""
+    import uvicorn
+
+    from .engines import engine_names
+    from .service import create_app
+
+    if engine_name not in engine_names():
+        raise InputError(f"unknown engine {engine_name!r}: choose from {', '.join(engine_names())}")
+    try:
+        app = create_app(db_url or None, engine_name=engine_name)
+    except Exception as exc:
+        raise InputError(f"cannot open the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cli.command()
 @click.option(
     "--engine",
     "engine_name",

@@ -166,3 +166,57 @@ def test_qe_bench_backtranslation_table() -> None:
     assert result.returncode == 0, result.stderr
     assert "Back-translation check (fr -> id" in result.stdout
     assert re.search(r"\| clean \| 2 \| \d+\.\d \| \d \(\d+%\) \|", result.stdout), result.stdout
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
+    """`lintas serve` takes an article over HTTP, `lintas worker --once` translates it, the API serves it."""
+    import time
+    import urllib.request
+
+    env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "LINTAS_MEMORY": "off"}
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lintas", "serve", "--engine", "fake", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(base + "/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        body = FIXTURES.joinpath("article.json").read_bytes()
+        request = urllib.request.Request(
+            base + "/v1/articles/kanye-west-ye?targets=en,ar",
+            data=body,
+            method="PUT",
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        worker = run("worker", "--engine", "fake", "--once", env=env)
+        assert worker.returncode == 0, worker.stderr
+        assert "2 jobs processed" in worker.stderr
+        with urllib.request.urlopen(base + "/v1/articles/kanye-west-ye/editions/ar.html", timeout=10) as response:
+            page = response.read().decode("utf-8")
+        assert 'lang="ar"' in page and 'dir="rtl"' in page
+        with urllib.request.urlopen(base + "/v1/articles/kanye-west-ye", timeout=10) as response:
+            data = json.loads(response.read())
+        assert {lang: e["job_state"] for lang, e in data["editions"].items()} == {"en": "done", "ar": "done"}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
