@@ -197,7 +197,14 @@ def segbench(data_dir: Path) -> None:
     show_default=True,
     help="Also run the back-translation check with the engine on N cases per type (first target language).",
 )
+@click.option(
+    "--recheck",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Instead: run the current checks again on editions saved earlier with --save.",
+)
 def qe_bench(
+    recheck: Path | None,
     data_dir: Path,
     targets: str,
     limit: int | None,
@@ -215,8 +222,14 @@ def qe_bench(
     from .qebench import format_real, format_result, run_bench, run_real
 
     langs = parse_targets(targets)
-    docs = load_documents(data_dir, langs, limit)
     glossary = _glossary() or load_glossary(starter=False)
+    if recheck is not None:
+        from .qebench import recheck as recheck_editions
+
+        rows = recheck_editions(recheck, glossary)
+        click.echo(format_real(rows, [lang for lang in langs if lang in rows], samples=samples))
+        return
+    docs = load_documents(data_dir, langs, limit)
     total = sum(len(d.source) for d in docs) * len(langs) * 12
     with tqdm(total=total, unit="case", desc="checking", file=sys.stderr, dynamic_ncols=True) as bar:
         result = run_bench(docs, langs, glossary, seed=seed, progress=bar.update)

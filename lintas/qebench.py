@@ -427,3 +427,33 @@ def format_backtranslation(scores: dict[str, list[float]], lang: str, threshold:
         flagged = sum(v < threshold for v in values)
         lines.append(f"| {kind} | {len(values)} | {median:.1f} | {flagged} ({flagged / len(values):.0%}) |")
     return "\n".join(lines)
+
+
+def recheck(directory: Path, glossary: Glossary | None) -> dict[str, RealRow]:
+    """Run the current checks again on editions saved by ``--translate --save`` (their final
+    text), so a change to the checks can be measured without translating again."""
+    from .article import Edition
+    from .quality.policy import HoldPolicy, confidence
+
+    rows: dict[str, RealRow] = {}
+    for path in sorted(directory.glob("*.json")):
+        edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
+        row = rows.setdefault(edition.target_lang, RealRow(edition.target_lang))
+        row.editions += 1
+        segments = []
+        for seg in edition.segments:
+            repaired = [f for f in seg.flags if f.repaired]
+            flags = repaired + [f for f in check_pair(seg.source, seg.target, edition.target_lang, glossary)]
+            segments.append(seg.model_copy(update={"flags": flags}))
+            row.segments += 1
+            row.retried += seg.attempts > 1
+            shown = [f for f in flags if f.severity != "info" and not f.repaired]
+            if shown:
+                row.flagged += 1
+                row.codes.update({f.code for f in shown})
+                row.examples.append((seg.source, seg.target, "; ".join(f"{f.code}: {f.message}" for f in shown)))
+        row.held += bool(HoldPolicy().reasons(segments, edition.target_lang))
+        row.confidence += confidence(segments)
+    for row in rows.values():
+        row.confidence = row.confidence / row.editions if row.editions else float("nan")
+    return rows

@@ -111,11 +111,17 @@ def test_qe_bench_prints_the_table() -> None:
     assert "clean sentences (false flags)" in result.stdout
 
 
-def test_qe_bench_on_real_output_with_the_fake_engine() -> None:
-    result = run("qe-bench", "--data", str(MINI), "--to", "en", "--translate", "1", "--engine", "fake")
+def test_qe_bench_on_real_output_with_the_fake_engine(tmp_path: Path) -> None:
+    saved = tmp_path / "editions"
+    args = ("qe-bench", "--data", str(MINI), "--to", "en")
+    result = run(*args, "--translate", "1", "--engine", "fake", "--save", str(saved))
     assert result.returncode == 0, result.stderr
     assert "Checks on the engine's real output:" in result.stdout
     assert re.search(r"\| en \| 10 \| 0 \(0\.0%\) \|", result.stdout), result.stdout
+    assert len(list(saved.glob("*.en.json"))) == 1
+    again = run(*args, "--recheck", str(saved))
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"\| en \| 10 \| 0 \(0\.0%\) \|", again.stdout), again.stdout
 
 
 def test_translate_reports_status_and_reuses_memory(tmp_path: Path) -> None:

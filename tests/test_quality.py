@@ -225,3 +225,14 @@ def test_count_sentences() -> None:
     assert count_sentences("「それは届かなかった。」と彼は言った。", "ja") == 1
     assert count_sentences("他来了。他走了！", "zh") == 2
     assert count_sentences("جاء. ثم ذهب؟", "ar") == 2
+
+
+def test_refusal_and_added_numbers() -> None:
+    refusal = check_segment(
+        "Seorang petani diserang oleh seekor babi di pasar.", "أعتذر، ولكن لا أستطيع تقديم معلومات.", "ar"
+    )
+    assert "refusal" in {f.code for f in refusal}
+    added = check_segment(
+        "Flake menjadi tokoh kunci dalam drama itu.", "Flake was a key figure in the drama on Monday (14/3).", "en"
+    )
+    assert [(f.code, f.severity) for f in added] == [("number_added", "info")]

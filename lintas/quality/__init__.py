@@ -165,6 +165,12 @@ def _language_flag(source: str, target: str, target_lang: str) -> Flag | None:
     return None
 
 
+# An LLM answering instead of translating: "I'm sorry, but I can't...", "عذراً، ولكن لا أستطيع".
+_REFUSAL = re.compile(
+    r"\b(?:I'?m sorry|I apologi[sz]e|I cannot|I can't|as an AI)\b|je suis désolé|je ne peux pas"
+    r"|عذر[اًا]،? ولكن|أعتذر،? ولكن|لا أستطيع (?:تقديم|ترجمة)|抱歉，我无法|我无法(?:提供|翻译)|申し訳ありませんが、?(?:翻訳|その)",
+    re.IGNORECASE,
+)
 _QUOTES = re.compile(r'["“”«»„「」『』]')
 
 
@@ -283,6 +289,15 @@ def check_segment(
                 code="date_mismatch", severity="critical", message="days or months lost or changed: " + ", ".join(dates)
             )
         )
+    # numbers the translation has and the source does not (not for zh/ja: 1億2千万 reads as 1 and 2)
+    added = missing_numbers(target, source) if target_lang not in ("zh", "ja") else []
+    if added and not numbers:
+        flags.append(
+            # info: human translators add numbers too (dates spelled out as 3月14日, conversions)
+            Flag(code="number_added", severity="info", message="numbers not in the source: " + ", ".join(added))
+        )
+    if _REFUSAL.search(plain_target) and not _REFUSAL.search(_plain(source)):
+        flags.append(Flag(code="refusal", severity="critical", message="the engine refused or apologised"))
     if _repetition(target) and not _repetition(source):
         flags.append(Flag(code="repetition", severity="critical", message="the output repeats itself"))
     quotes = _quote_flag(source, target)
