@@ -190,6 +190,9 @@ def test_inline_round_trip_and_sanitizing() -> None:
             {"number_mismatch"},
         ),
         ("Jemaat itu pindah pada tahun 1930-an.", "会众在20世纪30年代迁出。", "zh", set()),
+        ("Lebih dari 20 juta orang menonton siaran itu.", "その放送を約20万人が見た。", "ja", {"number_mismatch"}),
+        ("Lebih dari 20 juta orang menonton siaran itu.", "超过2000万人观看了这次直播。", "zh", set()),
+        ("Proyek itu bernilai £20 juta dan sepanjang 5 km.", "The project is worth £20m and 5 km long.", "en", set()),
         # omission and addition across sentences
         (
             "Harga beras naik tajam pekan ini. Pemerintah berjanji menambah pasokan dari gudang Bulog.",

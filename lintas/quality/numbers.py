@@ -23,6 +23,10 @@ _MULTIPLIERS: dict[str, float] = {
     "billion": 1e9,
     "billions": 1e9,
     "trillion": 1e12,
+    "m": 1e6,
+    "mn": 1e6,
+    "bn": 1e9,
+    "k": 1e3,
     "mille": 1e3,
     "milliard": 1e9,
     "milliards": 1e9,
@@ -80,9 +84,12 @@ def extract_values(text: str) -> list[tuple[str, set[float]]]:
         token = match.group(0).strip()
         values = _readings(token)
         mult = _MULT_RE.match(text, match.end())
+        if mult and mult.group(1).isascii() and text[mult.end() : mult.end() + 1].isalpha():
+            mult = None  # "20 meters", "5 km": a unit, not "m"/"k"; (CJK units may run on: 20万人)
         if mult:
             factor = _MULTIPLIERS[mult.group(1)]
-            values |= {round(v * factor, 6) for v in values}
+            # "20 juta" is 20 million, never 20 (so 20万 = 200,000 does not match); "£20m" is too
+            values = {round(v * factor, 6) for v in values}
         out.append((token, values))
     return out
 
