@@ -370,6 +370,23 @@ def worker(
         bind.dispose()
 
 
+@cli.command()
+@click.option(
+    "--url", default=None, help="A running `lintas serve` (default: start one on loopback, SQLite, fake engine)."
+)
+@click.option("--ingests", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--reads", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=200, show_default=True)
+def loadtest(url: str | None, ingests: int, reads: int, concurrency: int) -> None:
+    """Concurrent article ingests, then status reads, against the API: latency percentiles and errors."""
+    from .loadtest import format_results, main_run
+
+    results = main_run(url, ingests, reads, concurrency, echo=lambda line: click.echo(line, err=True))
+    click.echo(format_results(results, concurrency))
+    if any(r.errors for r in results):
+        sys.exit(1)
+
+
 @cli.group()
 def glossary() -> None:
     """The glossary: the starter terms plus the files in LINTAS_GLOSSARY."""

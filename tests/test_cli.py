@@ -226,3 +226,10 @@ def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_loadtest_runs_against_its_own_server() -> None:
+    result = run("loadtest", "--ingests", "5", "--reads", "20", "--concurrency", "4")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\| ingest \(PUT\) \| 5 \| 4 \| 0 \|", result.stdout), result.stdout
+    assert re.search(r"\| read \(GET\) \| 20 \| 4 \| 0 \|", result.stdout), result.stdout
