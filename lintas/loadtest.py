@@ -2,7 +2,8 @@
 
 ``lintas loadtest`` starts its own server (SQLite in a temporary directory, the fake engine) unless
 ``--url`` names one, sends ``ingests`` article PUTs and then ``reads`` GETs of article status from
-``concurrency`` client threads, and prints latency percentiles and errors per phase.  The client
+``concurrency`` client threads (each with its own keep-alive connection), and prints latency
+percentiles and errors per phase.  The client
 runs on the same machine as the server, so on a 2-core machine they share the CPU: the figures
 are an upper bound of what the server alone would show.
 """
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -57,17 +59,28 @@ def _article(i: int) -> bytes:
     ).encode("utf-8")
 
 
+_LOCAL = threading.local()
+
+
 def _request(base: urllib.parse.SplitResult, method: str, path: str, body: bytes | None) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection(base.hostname or "127.0.0.1", base.port or 80, timeout=60)
-    try:
-        headers = {"content-type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - started
-    finally:
-        conn.close()
+    """One request on this thread's keep-alive connection (reconnecting once if the server closed it)."""
+    headers = {"content-type": "application/json"} if body is not None else {}
+    for retry in (False, True):
+        conn = getattr(_LOCAL, "conn", None)
+        if conn is None or retry:
+            if conn is not None:
+                conn.close()
+            conn = _LOCAL.conn = http.client.HTTPConnection(base.hostname or "127.0.0.1", base.port or 80, timeout=60)
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status, time.perf_counter() - started
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if retry:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _phase(
@@ -127,8 +140,10 @@ def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[
     for _ in range(300):
         try:
             if _request(base, "GET", "/readyz", None)[0] == 200:
+                _LOCAL.conn = None
                 return process, url
         except OSError:
+            _LOCAL.conn = None
             time.sleep(0.1)
     process.terminate()
     raise RuntimeError("lintas serve did not become ready in 30 s")

@@ -60,6 +60,7 @@ def create_app(
         db = make_engine(db_url)
         try:
             await run_in_threadpool(upgrade, db)
+            await run_in_threadpool(_warm_up)  # the language identifier loads in ~1 s: not on a request
             state.db = db
             yield
         finally:
@@ -90,6 +91,12 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _warm_up() -> None:
+    from ..ingest.language import rank_languages
+
+    rank_languages("Presiden tiba di Jakarta pada hari Senin.")
 
 
 def create_app_from_env() -> FastAPI:

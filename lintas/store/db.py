@@ -12,6 +12,9 @@ without a driver get ``psycopg`` (version 3).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -119,11 +122,26 @@ def transaction(bind: Bind, *, write: bool = True) -> Iterator[Connection]:
             with bind.begin():
                 yield bind
         return
-    with bind.connect() as conn:
+    lock = _writer_lock(bind) if write else None
+    with lock or contextlib.nullcontext(), bind.connect() as conn:
         if not write:
             conn.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
         with conn.begin():
             yield conn
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock | None:
+    """On SQLite, one writing transaction at a time per process: threads queue on a lock instead of
+    SQLite's busy handler, which sleeps in steps of up to 100 ms (ingest p99 of seconds under load).
+    Other processes (workers) still wait through ``busy_timeout``."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(engine, threading.Lock())
 
 
 # --- migrations ----------------------------------------------------------------------------------------------
