@@ -288,7 +288,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str) -> None:
         app = create_app(db_url or None, engine_name=engine_name)
     except Exception as exc:
         raise InputError(f"cannot open the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 @cli.command()
