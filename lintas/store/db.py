@@ -135,18 +135,18 @@ def transaction(bind: Bind, *, write: bool = True) -> Iterator[Connection]:
             yield conn
 
 
-_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _WRITER_LOCKS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.Lock | None:
+def _writer_lock(engine: Engine) -> threading.RLock | None:
     """On SQLite, one writing transaction at a time per process: threads queue on a lock instead of
     SQLite's busy handler, which sleeps in steps of up to 100 ms (ingest p99 of seconds under load).
     Other processes (workers) still wait through ``busy_timeout``."""
     if engine.dialect.name != "sqlite":
         return None
     with _WRITER_LOCKS_GUARD:
-        return _WRITER_LOCKS.setdefault(engine, threading.Lock())
+        return _WRITER_LOCKS.setdefault(engine, threading.RLock())
 
 
 # --- migrations ----------------------------------------------------------------------------------------------
