@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,17 @@ def _memory() -> Any:
         return TranslationMemory(configured or None)
     except Exception as exc:  # a bad URL or an unreadable file
         raise InputError(f"cannot open the translation memory {configured or '(default)'}: {exc}") from None
+
+
+def _db_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--db``, shared by ``serve`` and ``worker`` (default: LINTAS_DATABASE_URL)."""
+    return click.option(
+        "--db",
+        "db_url",
+        default=lambda: settings.get("database_url"),
+        show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
+        help=help_text,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,13 +273,7 @@ def qe_bench(
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option(
-    "--db",
-    "db_url",
-    default=lambda: settings.get("database_url"),
-    show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
-    help="Database (SQLAlchemy URL) shared with the workers.",
-)
+@_db_option("Database (SQLAlchemy URL) shared with the workers.")
 @click.option(
     "--engine",
     "engine_name",
@@ -299,13 +305,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str) -> None:
     show_default="llamacpp",
     help="Translation engine (llamacpp, fake, one registered by a plugin, or module:Class).",
 )
-@click.option(
-    "--db",
-    "db_url",
-    default=lambda: settings.get("database_url"),
-    show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
-    help="Database (SQLAlchemy URL) holding the job queue.",
-)
+@_db_option("Database (SQLAlchemy URL) holding the job queue.")
 @click.option("--id", "worker_id", default=None, help="Worker id in job leases (default: host:pid).")
 @click.option("--lease", type=click.FloatRange(min=0.5), default=60.0, show_default=True, help="Job lease, in seconds.")
 @click.option(

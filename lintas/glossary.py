@@ -147,13 +147,14 @@ class Glossary:
                 out.append((hit.text, form))
         return out
 
-    def check(self, source: str, target: str, lang: str) -> list[Flag]:
-        """Flags for terms of ``source`` that ``target`` renders off-glossary."""
+    def check(self, source: str, target: str, lang: str, hits: Sequence[TermHit] | None = None) -> list[Flag]:
+        """Flags for terms of ``source`` that ``target`` renders off-glossary (``hits``: ``find(source)``
+        when the caller already has it)."""
         flags: list[Flag] = []
         plain = _TAG.sub(" ", target)
         missing: list[str] = []
         avoided: list[str] = []
-        for hit in self.find(source):
+        for hit in self.find(source) if hits is None else hits:
             term = hit.term
             forms = term.forms.get(lang, ())
             if term.enforce and forms and not any(_contains(plain, f) for f in forms):

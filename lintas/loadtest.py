@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PhaseResult", "run_load", "start_server", "format_results"]
+__all__ = ["PhaseResult", "run_load", "start_server", "format_results", "free_port"]
 
 _ARTICLE_HTML = (
     "Harga beras di pasar induk Jakarta naik 12 persen pada Senin, kata pedagang. "
@@ -119,7 +119,8 @@ def run_load(
     return [_phase("ingest (PUT)", base, puts, concurrency), _phase("read (GET)", base, gets, concurrency)]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -127,7 +128,7 @@ def _free_port() -> int:
 
 def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[bytes], str]:
     """``lintas serve`` on a free loopback port with its own SQLite database; waits until ready."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{workdir / 'load.sqlite'}", "LINTAS_MEMORY": "off"}
     process = subprocess.Popen(
         [sys.executable, "-m", "lintas", "serve", "--engine", engine, "--port", str(port)],

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .article import Flag
+from .article import Flag, SegmentAlignment
 from .evaluate import Document
 from .glossary import Glossary
 from .inline import from_tagged
@@ -306,9 +306,30 @@ class RealRow:
     flagged: int = 0  # segments with a warning or critical flag in the final edition
     held: int = 0
     editions: int = 0
-    confidence: float = 0.0
+    confidence_sum: float = 0.0
     codes: Counter[str] = field(default_factory=Counter)
     examples: list[tuple[str, str, str]] = field(default_factory=list)  # (source, target, flags)
+
+    @property
+    def confidence(self) -> float:
+        """Mean confidence of the editions."""
+        return self.confidence_sum / self.editions if self.editions else float("nan")
+
+    def add_edition(
+        self, segments: Sequence[SegmentAlignment], *, held: bool, confidence: float, counted: Callable[[Flag], bool]
+    ) -> None:
+        """Count one edition; ``counted`` says which of a segment's flags make it flagged."""
+        self.editions += 1
+        self.held += held
+        self.confidence_sum += confidence
+        for seg in segments:
+            self.segments += 1
+            self.retried += seg.attempts > 1
+            flags = [f for f in seg.flags if counted(f)]
+            if flags:
+                self.flagged += 1
+                self.codes.update({f.code for f in flags})
+                self.examples.append((seg.source, seg.target, "; ".join(f"{f.code}: {f.message}" for f in flags)))
 
 
 def run_real(
@@ -339,20 +360,12 @@ def run_real(
                 save.mkdir(parents=True, exist_ok=True)
                 path = save / f"{report.edition.id}.{report.edition.target_lang}.json"
                 path.write_text(report.edition.model_dump_json(indent=1), encoding="utf-8")
-            row = rows[report.edition.target_lang]
-            row.editions += 1
-            row.held += report.edition.status == "held"
-            row.confidence += report.edition.confidence
-            for seg in report.edition.segments:
-                row.segments += 1
-                row.retried += seg.attempts > 1
-                flags = [f for f in seg.flags if f.severity != "info"]
-                if flags:
-                    row.flagged += 1
-                    row.codes.update({f.code for f in flags})
-                    row.examples.append((seg.source, seg.target, "; ".join(f"{f.code}: {f.message}" for f in flags)))
-    for row in rows.values():
-        row.confidence = row.confidence / row.editions if row.editions else float("nan")
+            rows[report.edition.target_lang].add_edition(
+                report.edition.segments,
+                held=report.edition.status == "held",
+                confidence=report.edition.confidence,
+                counted=lambda f: f.severity != "info",
+            )
     return rows
 
 
@@ -438,22 +451,19 @@ def recheck(directory: Path, glossary: Glossary | None) -> dict[str, RealRow]:
     rows: dict[str, RealRow] = {}
     for path in sorted(directory.glob("*.json")):
         edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
-        row = rows.setdefault(edition.target_lang, RealRow(edition.target_lang))
-        row.editions += 1
-        segments = []
-        for seg in edition.segments:
-            repaired = [f for f in seg.flags if f.repaired]
-            flags = repaired + [f for f in check_pair(seg.source, seg.target, edition.target_lang, glossary)]
-            segments.append(seg.model_copy(update={"flags": flags}))
-            row.segments += 1
-            row.retried += seg.attempts > 1
-            shown = [f for f in flags if f.severity != "info" and not f.repaired]
-            if shown:
-                row.flagged += 1
-                row.codes.update({f.code for f in shown})
-                row.examples.append((seg.source, seg.target, "; ".join(f"{f.code}: {f.message}" for f in shown)))
-        row.held += bool(HoldPolicy().reasons(segments, edition.target_lang))
-        row.confidence += confidence(segments)
-    for row in rows.values():
-        row.confidence = row.confidence / row.editions if row.editions else float("nan")
+        segments = [
+            seg.model_copy(
+                update={
+                    "flags": [f for f in seg.flags if f.repaired]
+                    + check_pair(seg.source, seg.target, edition.target_lang, glossary)
+                }
+            )
+            for seg in edition.segments
+        ]
+        rows.setdefault(edition.target_lang, RealRow(edition.target_lang)).add_edition(
+            segments,
+            held=bool(HoldPolicy().reasons(segments, edition.target_lang)),
+            confidence=confidence(segments),
+            counted=lambda f: f.severity != "info" and not f.repaired,
+        )
     return rows

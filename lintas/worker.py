@@ -38,6 +38,7 @@ from .article import Article, Edition
 from .engines.base import Engine
 from .engines.cache import CachedEngine
 from .errors import InputError
+from .ingest.language import warm_up
 from .pipeline import Options, translate_article
 from .store import db, queue, repo
 from .store.db import Bind
@@ -252,13 +253,6 @@ def _process(
 
 class _StartError(Exception):
     """The engine or options factory failed: the worker stops (after failing the job)."""
-
-
-def warm_up() -> None:
-    """Load what the checks load lazily (the language identifier), so the first job is as quick as the next."""
-    from .ingest.language import rank_languages
-
-    rank_languages("Presiden tiba di Jakarta pada hari Senin.")
 
 
 def _translate(article: Article, target: str, engine: Engine, options: Options) -> Edition:

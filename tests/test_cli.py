@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lintas.loadtest import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "lintas" / "data" / "example" / "article.html"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -174,21 +176,13 @@ def test_qe_bench_backtranslation_table() -> None:
     assert re.search(r"\| clean \| 2 \| \d+\.\d \| \d \(\d+%\) \|", result.stdout), result.stdout
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
     """`lintas serve` takes an article over HTTP, `lintas worker --once` translates it, the API serves it."""
     import time
     import urllib.request
 
     env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "LINTAS_MEMORY": "off"}
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lintas", "serve", "--engine", "fake", "--port", str(port)],
         cwd=ROOT,

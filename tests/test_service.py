@@ -8,7 +8,6 @@ its own, ``lintas_service_test`` (created when missing), emptied before each tes
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from sqlalchemy import Engine, MetaData, create_engine, make_url, text, update
 
 from lintas.article import Edition
 from lintas.engines.fake import FakeEngine
+from lintas.loadtest import free_port
 from lintas.pipeline import translate_article
 from lintas.service import create_app
 from lintas.store import db, queue, repo
@@ -497,14 +497,8 @@ def test_openapi_documents_the_bodies(client: TestClient) -> None:
 # --- a real server -------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_real_server_over_http(tmp_path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite'}",

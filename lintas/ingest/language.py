@@ -10,7 +10,15 @@ from ..article import Article
 from ..errors import InputError
 from ._common import clean_text, inline_text
 
-__all__ = ["ACCEPTED", "MIN_LETTERS", "detect_language", "ensure_indonesian", "language_name", "rank_languages"]
+__all__ = [
+    "ACCEPTED",
+    "MIN_LETTERS",
+    "detect_language",
+    "ensure_indonesian",
+    "language_name",
+    "rank_languages",
+    "warm_up",
+]
 
 MIN_LETTERS = 20  # shorter texts are not checked: detection would be guesswork
 ACCEPTED = frozenset({"id", "ms"})  # Malay is accepted: the two are hard to tell apart
@@ -145,6 +153,12 @@ def _identifier() -> LanguageIdentifier:
 
 def _ranked(text: str) -> list[tuple[str, float]]:
     return [(str(code), float(prob)) for code, prob in _identifier().rank(text[:_SAMPLE_CHARS])]
+
+
+def warm_up() -> None:
+    """Load the identifier's model now (about 1 s) rather than on the first check: for long-running
+    processes (service, worker), so no request or job pays for it."""
+    _identifier()
 
 
 def rank_languages(text: str) -> list[tuple[str, float]]:

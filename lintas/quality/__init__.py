@@ -305,7 +305,7 @@ def check_segment(
         flags.append(quotes)
     hits = glossary.find(source) if glossary else []
     if glossary:
-        flags += glossary.check(source, target, target_lang)
+        flags += glossary.check(source, target, target_lang, hits)
     if not language:
         lost, misspelled = name_problems(source, target, target_lang, [(h.start, h.end) for h in hits])
         if misspelled:

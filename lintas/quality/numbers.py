@@ -129,20 +129,6 @@ _CJK_DIGIT = {
 _CJK_NUM = re.compile(r"[〇零一二两三四五六七八九十百千]+")
 
 
-def _cjk_value(token: str) -> float | None:
-    """十 = 10, 三十 = 30, 百 = 100, 二十五 = 25, 六 = 6 (no 万/亿: those multiply Arabic digits)."""
-    total, current = 0, 0
-    for ch in token:
-        if ch in _CJK_DIGIT:
-            current = _CJK_DIGIT[ch]
-        else:
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (current or 1) * unit
-            current = 0
-    value = total + current
-    return float(value) if value else None
-
-
 def _small_value(token: str) -> float | None:
     """A number below 10,000 in digits, CJK numerals or a mix: "2千" = 2000, "三百" = 300, "1.5" = 1.5."""
     if not token:
@@ -189,9 +175,8 @@ def _composite_values(text: str) -> set[float]:
 
 def _spelled_values(text: str) -> set[float]:
     values = {float(_WORDS[m.group(0).lower()]) for m in _WORD_RE.finditer(text) if m.group(0).lower() in _WORDS}
-    values |= {float(_WORDS[m.group(0)]) for m in _WORD_RE.finditer(text) if m.group(0) in _WORDS}
-    for match in _CJK_NUM.finditer(text):
-        value = _cjk_value(match.group(0))
+    for match in _CJK_NUM.finditer(text):  # 十 = 10, 三十 = 30, 二十五 = 25
+        value = _small_value(match.group(0))
         if value:
             values.add(value)
     return values | _composite_values(text)

@@ -17,6 +17,7 @@ from lintas import __version__, settings
 from lintas.ingest import MAX_ARTICLE_BYTES
 from lintas.store.db import alembic_config, make_engine, upgrade
 
+from ..ingest.language import warm_up
 from .api import ServiceState, component_schemas, router
 from .errors import BodyLimitMiddleware, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
@@ -60,7 +61,7 @@ def create_app(
         db = make_engine(db_url)
         try:
             await run_in_threadpool(upgrade, db)
-            await run_in_threadpool(_warm_up)  # the language identifier loads in ~1 s: not on a request
+            await run_in_threadpool(warm_up)  # the language identifier loads in ~1 s: not on a request
             state.db = db
             yield
         finally:
@@ -91,12 +92,6 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _warm_up() -> None:
-    from ..ingest.language import rank_languages
-
-    rank_languages("Presiden tiba di Jakarta pada hari Senin.")
 
 
 def create_app_from_env() -> FastAPI:
