@@ -24,7 +24,19 @@ from lintas.store import db, queue, repo
 from lintas.store.schema import ALL_METADATA, article_revisions, articles, editions, jobs
 
 PG_ENV = "LINTAS_TEST_POSTGRES_URL"
-TABLES = {"articles", "article_revisions", "editions", "jobs", "segment_cache", "translation_memory"}
+TABLES = {
+    "articles",
+    "article_revisions",
+    "editions",
+    "jobs",
+    "segment_cache",
+    "translation_memory",
+    "api_keys",
+    "webhook_receipts",
+    "feed_sources",
+    "feed_items",
+    "deliveries",
+}
 TARGETS = ["en", "zh", "ja", "ar", "fr"]
 
 
@@ -111,7 +123,7 @@ def test_migration_creates_every_table_and_matches_the_models(engine: Engine) ->
     names = set(inspect(engine).get_table_names())
     assert names >= TABLES | {"alembic_version"}
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, list(ALL_METADATA)) == []
     db.upgrade(engine)  # at head already: nothing to do

@@ -43,12 +43,21 @@ __all__ = [
     "editions",
     "jobs",
     "segment_cache",
+    "api_keys",
+    "webhook_receipts",
+    "feed_sources",
+    "feed_items",
+    "deliveries",
+    "ROLES",
+    "DELIVERY_STATES",
     "JOB_STATES",
     "EDITION_STATUSES",
 ]
 
 JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed")
 EDITION_STATUSES: tuple[str, ...] = ("published", "held")
+ROLES: tuple[str, ...] = ("read", "ingest", "editor", "admin")  # each includes the ones before it
+DELIVERY_STATES: tuple[str, ...] = ("pending", "delivered", "failed")
 
 _ID = 200  # Article.id max_length
 _LANG = 16
@@ -149,4 +158,75 @@ segment_cache = Table(
     Column("flags_json", Text, nullable=False),  # a JSON list of Flag objects
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("key"),
+)
+
+# --- service: API keys, inbound webhooks, feeds, outbound webhooks (migration 0002) ---------------------------
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), nullable=False),  # the public part of a key: ``lintas_<id>_<secret>``
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_hash", String(_HASH), nullable=False),  # sha256 of the secret (256 random bits)
+    Column("rate_per_minute", Integer, nullable=True),  # None: the service's default
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("id"),
+    CheckConstraint("role IN ('read', 'ingest', 'editor', 'admin')", name="role"),
+)
+
+webhook_receipts = Table(  # replay protection of the CMS webhook: each delivery id is accepted once
+    "webhook_receipts",
+    metadata,
+    Column("delivery_id", String(200), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("delivery_id"),
+    Index(None, "received_at"),
+)
+
+feed_sources = Table(  # ``lintas watch``: one row per feed URL, with its conditional-GET validators
+    "feed_sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("etag", String(1000), nullable=True),
+    Column("last_modified", String(200), nullable=True),
+    Column("last_checked_at", UTCDateTime, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("url"),
+)
+
+feed_items = Table(  # GUIDs already taken from a feed
+    "feed_items",
+    metadata,
+    Column("feed_id", Integer, nullable=False),
+    Column("guid_hash", String(_HASH), nullable=False),  # sha256 of the GUID (GUIDs may be long URLs)
+    Column("guid", Text, nullable=False),
+    Column("article_id", String(_ID), nullable=True),  # None: the item could not be taken (see error)
+    Column("error", Text, nullable=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("feed_id", "guid_hash"),
+    ForeignKeyConstraint(["feed_id"], ["feed_sources.id"]),
+)
+
+deliveries = Table(  # the outbox of signed outbound webhooks, written in the edition's own transaction
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("event", String(64), nullable=False),  # e.g. edition.ready
+    Column("event_key", String(400), nullable=False),  # article:revision:lang, one delivery per url and key
+    Column("payload_json", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("url", "event", "event_key"),
+    CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
+    Index(None, "state", "next_attempt_at"),
 )
