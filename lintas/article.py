@@ -53,6 +53,7 @@ class Article(BaseModel):
     body: list[Block] = Field(default_factory=list)
     author: str | None = None
     tags: list[str] = Field(default_factory=list)
+    section: str | None = Field(default=None, max_length=100)  # e.g. "nasional": the public URL's section part
     canonical_url: str | None = None
     published_at: datetime | None = None
     updated_at: datetime | None = None

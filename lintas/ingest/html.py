@@ -238,6 +238,7 @@ def parse_html(text: str, *, article_id: str | None = None) -> Article:
         "body": [b.model_dump() for b in body],
         "author": author,
         "tags": tags,
+        "section": _meta(soup, "article:section"),
         "canonical_url": canonical,
         "published_at": published,
         "updated_at": updated,

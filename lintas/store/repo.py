@@ -84,8 +84,12 @@ def _sha256(text: str) -> str:
 
 
 def content_hash(article: Article) -> str:
-    """sha256 of the article's canonical JSON (sorted keys, no whitespace), its ``revision`` field left out."""
-    return _sha256(_canonical_json(article.model_dump(mode="json", exclude={"revision"})))
+    """sha256 of the article's canonical JSON (sorted keys, no whitespace), its ``revision`` field left out.
+
+    Fields at their default value are left out too, so that a new optional field does not change the hash of
+    articles stored before it existed.
+    """
+    return _sha256(_canonical_json(article.model_dump(mode="json", exclude={"revision"}, exclude_defaults=True)))
 
 
 def _insert(conn: Connection, table: Any) -> Insert:
@@ -186,6 +190,8 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
                             published=True,
                             created_at=now,
                             updated_at=now,
+                            section=article.section,
+                            headline=article.headline,
                         )
                     )
                 else:
@@ -198,6 +204,8 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
                             current_revision=revision,
                             content_hash=digest,
                             updated_at=now,
+                            section=article.section,
+                            headline=article.headline,
                         )
                     )
                 stored = article.model_copy(update={"revision": revision})
@@ -290,6 +298,7 @@ def _insert_edition(conn: Connection, edition: Edition, revision: int) -> bool:
             status=edition.status,
             confidence=float(edition.confidence),
             created_at=utcnow(),
+            headline=edition.headline,
         )
         .on_conflict_do_nothing(index_elements=["article_id", "revision", "target_lang"])
         .execution_options(preserve_rowcount=True)

@@ -97,6 +97,8 @@ articles = Table(
     Column("published", Boolean, nullable=False, server_default=true()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("section", String(100), nullable=True),  # of the current revision (0002): public URLs
+    Column("headline", Text, nullable=True),  # of the current revision (0002): public URLs, feeds, sitemap
     PrimaryKeyConstraint("id"),
 )
 
@@ -122,6 +124,7 @@ editions = Table(
     Column("status", String(16), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("headline", Text, nullable=True),  # the translated headline (0002): public URLs, feeds, sitemap
     PrimaryKeyConstraint("article_id", "revision", "target_lang"),  # one edition per revision and language
     ForeignKeyConstraint(["article_id", "revision"], ["article_revisions.article_id", "article_revisions.revision"]),
     CheckConstraint("status IN ('published', 'held')", name="status"),

@@ -1,4 +1,4 @@
-"""Service tables: API keys, CMS-webhook receipts, watched feeds and their items, the outbound-webhook outbox.
+"""Service tables: headline and section columns for public URLs, API keys, CMS-webhook receipts, watched feeds and their items, the outbound-webhook outbox.
 
 Revision ID: 0002
 Revises: 0001
@@ -23,6 +23,9 @@ def _time(name: str, *, nullable: bool = False) -> sa.Column:
 
 
 def upgrade() -> None:
+    op.add_column("articles", sa.Column("section", sa.String(100), nullable=True))
+    op.add_column("articles", sa.Column("headline", sa.Text, nullable=True))
+    op.add_column("editions", sa.Column("headline", sa.Text, nullable=True))
     op.create_table(
         "api_keys",
         sa.Column("id", sa.String(32), nullable=False),
@@ -94,3 +97,8 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_receipts_received_at", "webhook_receipts")
     op.drop_table("webhook_receipts")
     op.drop_table("api_keys")
+    with op.batch_alter_table("editions") as batch:
+        batch.drop_column("headline")
+    with op.batch_alter_table("articles") as batch:
+        batch.drop_column("headline")
+        batch.drop_column("section")
