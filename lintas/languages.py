@@ -19,6 +19,7 @@ class Language:
     fonts: str = "Georgia, 'Times New Roman', serif"
     notice: str = ""
     original_label: str = ""
+    versions_label: str = ""  # the language switcher's label on public pages
     space_between_sentences: bool = True
 
 
@@ -30,6 +31,7 @@ LANGUAGES: dict[str, Language] = {
         "Latin",
         notice="",
         original_label="Artikel asli",
+        versions_label="Bahasa",
     ),
     "en": Language(
         "en",
@@ -41,6 +43,7 @@ LANGUAGES: dict[str, Language] = {
             "The Indonesian original is authoritative."
         ),
         original_label="Read the Indonesian original",
+        versions_label="Languages",
     ),
     "zh": Language(
         "zh",
@@ -50,6 +53,7 @@ LANGUAGES: dict[str, Language] = {
         fonts="'Noto Sans CJK SC', 'Noto Serif CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Source Han Sans SC', sans-serif",
         notice="本中文版本由人工智能自动生成，可能存在不准确之处。请以印度尼西亚语原文为准。",
         original_label="阅读印度尼西亚语原文",
+        versions_label="语言",
         space_between_sentences=False,
     ),
     "ja": Language(
@@ -60,6 +64,7 @@ LANGUAGES: dict[str, Language] = {
         fonts="'Noto Sans CJK JP', 'Noto Serif CJK JP', 'Hiragino Sans', 'Yu Gothic', 'Meiryo', sans-serif",
         notice="この日本語版はAIによって自動生成されたもので、不正確な内容を含む可能性があります。インドネシア語の原文が正式な版です。",
         original_label="インドネシア語の原文を読む",
+        versions_label="言語",
         space_between_sentences=False,
     ),
     "ar": Language(
@@ -71,6 +76,7 @@ LANGUAGES: dict[str, Language] = {
         fonts="'Noto Naskh Arabic', 'Noto Sans Arabic', 'Amiri', 'Geeza Pro', 'Segoe UI', Tahoma, sans-serif",
         notice="أُنشئت هذه النسخة العربية تلقائيًا بواسطة الذكاء الاصطناعي وقد تحتوي على أخطاء. النص الأصلي باللغة الإندونيسية هو المرجع المعتمد.",
         original_label="اقرأ النص الأصلي باللغة الإندونيسية",
+        versions_label="اللغات",
     ),
     "fr": Language(
         "fr",
@@ -82,6 +88,7 @@ LANGUAGES: dict[str, Language] = {
             "inexactitudes. L'original indonésien fait foi."
         ),
         original_label="Lire l'original en indonésien",
+        versions_label="Langues",
     ),
 }
 

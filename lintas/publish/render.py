@@ -25,9 +25,10 @@ from markupsafe import Markup
 
 from ..article import Article, Block, Edition
 from ..inline import parse_inline, render_inline
-from ..languages import Language, get_language
+from ..languages import LANGUAGES, Language, get_language
 
 __all__ = [
+    "SiteLinks",
     "edition_to_json",
     "render_edition_html",
     "render_source_html",
@@ -43,6 +44,7 @@ _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _FONT_UNSAFE = re.compile(r"[^\w\s,'\"-]", re.UNICODE)
 _SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*")
+_HREFLANG = re.compile(r"x-default|[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _DASH_END = ("-", "\u2013", "\u2014", ":", "\uff1a", "\u2015")
 
 
@@ -76,6 +78,35 @@ def safe_url(url: str | None) -> str | None:
     if probe.startswith("\\") or ":" in probe.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
         return None
     return url
+
+
+@dataclass(frozen=True)
+class SiteLinks:
+    """A public page's links: its canonical URL, ``(hreflang, URL)`` of every version (``x-default`` included),
+    and its language's feed."""
+
+    canonical: str | None = None
+    alternates: tuple[tuple[str, str], ...] = ()
+    feed: str | None = None
+
+
+def _versions(site: SiteLinks, current: str) -> list[dict[str, Any]]:
+    """The language switcher: every version but ``x-default``, by its own name."""
+    out = []
+    for hreflang, href in site.alternates:
+        language = LANGUAGES.get(hreflang)
+        if language is None or not safe_url(href):
+            continue
+        out.append(
+            {
+                "hreflang": hreflang,
+                "href": href,
+                "label": language.native,
+                "dir": "rtl" if language.direction == "rtl" else "ltr",
+                "current": hreflang == current,
+            }
+        )
+    return out
 
 
 def _inline(fragment: str) -> Markup:
@@ -158,8 +189,19 @@ def _render(
     created_at: datetime | None = None,
     status: str = "",
     confidence: float | None = None,
+    site: SiteLinks | None = None,
 ) -> str:
+    site = site or SiteLinks()
     context: dict[str, Any] = {
+        "canonical": safe_url(site.canonical) or "",
+        "alternates": [
+            {"hreflang": hreflang, "href": href}
+            for hreflang, href in site.alternates
+            if _HREFLANG.fullmatch(hreflang) and safe_url(href)
+        ],
+        "versions": _versions(site, lang.code),
+        "versions_label": lang.versions_label or "Languages",
+        "feed_href": safe_url(site.feed) or "",
         "status": status,
         "confidence": f"{confidence:.2f}" if confidence is not None else "",
         "lang": lang.code,
@@ -188,11 +230,12 @@ def _render(
     return _env().get_template("edition.html").render(**context)
 
 
-def render_edition_html(edition: Edition, *, original_href: str | None = None) -> str:
+def render_edition_html(edition: Edition, *, original_href: str | None = None, site: SiteLinks | None = None) -> str:
     """A standalone HTML5 page for ``edition``, with the machine-translation notice at the end.
 
     The notice links to the original at ``original_href``, or else ``edition.canonical_url``;
-    without either (or when neither is an ``http(s)``/relative URL) the link is left out.
+    without either (or when neither is an ``http(s)``/relative URL) the link is left out. ``site`` adds the
+    public site's links: canonical URL, hreflang alternates with a language switcher, the language's feed.
     """
     lang = get_language(edition.target_lang)
     engine_model = f"{edition.engine}/{edition.model}" if edition.model else edition.engine
@@ -212,13 +255,15 @@ def render_edition_html(edition: Edition, *, original_href: str | None = None) -
         created_at=edition.created_at,
         status=edition.status,
         confidence=edition.confidence,
+        site=site,
     )
 
 
-def render_source_html(article: Article) -> str:
+def render_source_html(article: Article, *, site: SiteLinks | None = None) -> str:
     """The original article as a page in its own language (no notice), the editions' link target.
 
-    When the article has a ``canonical_url`` the page ends with a link to it.
+    When the article has a ``canonical_url`` the page ends with a link to it. ``site``: as for
+    :func:`render_edition_html`.
     """
     lang = get_language(article.source_lang)
     return _render(
@@ -228,6 +273,7 @@ def render_source_html(article: Article) -> str:
         original_label=lang.original_label,
         notice="",
         generator="Lintas",
+        site=site,
     )
 
 

@@ -1,0 +1,165 @@
+"""What readers may see: published articles and their published editions (public pages, feeds, sitemap).
+
+An edition is public when its article is published (not unpublished) and its ``status`` is ``published``; held
+editions wait for an editor. The public edition of a language is the newest public one, so a held correction of a
+newer revision leaves the previous revision's edition online until it is approved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Subquery, and_, func, select
+
+from ..article import Article, Edition
+from .db import Bind, transaction
+from .schema import article_revisions, articles, editions
+
+__all__ = ["Listing", "PublicArticle", "public_article", "public_edition", "latest", "sitemap_page", "count_public"]
+
+
+@dataclass(frozen=True)
+class PublicArticle:
+    """A published article as the public site knows it: where it lives and in which languages."""
+
+    id: str
+    section: str | None
+    headline: str | None  # the Indonesian headline of the current revision
+    updated_at: datetime
+    headlines: dict[str, str | None] = field(default_factory=dict)  # lang -> public edition's headline
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One entry of a feed: the article's id, the public edition (or the Indonesian article) and its time."""
+
+    article_id: str
+    section: str | None
+    item: Article  # an Edition for a target language
+    updated_at: datetime
+
+
+def _newest_public(lang: str | None = None) -> Subquery:
+    """(article_id, target_lang, revision) of each language's newest published edition."""
+    e = editions
+    query = select(e.c.article_id, e.c.target_lang, func.max(e.c.revision).label("revision")).where(
+        e.c.status == "published"
+    )
+    if lang is not None:
+        query = query.where(e.c.target_lang == lang)
+    return query.group_by(e.c.article_id, e.c.target_lang).subquery()
+
+
+def _headlines(conn: Connection, article_ids: list[str]) -> dict[str, dict[str, str | None]]:
+    if not article_ids:
+        return {}
+    newest = _newest_public()
+    e = editions
+    rows = conn.execute(
+        select(e.c.article_id, e.c.target_lang, e.c.headline)
+        .join(
+            newest,
+            and_(
+                e.c.article_id == newest.c.article_id,
+                e.c.target_lang == newest.c.target_lang,
+                e.c.revision == newest.c.revision,
+            ),
+        )
+        .where(e.c.article_id.in_(article_ids))
+    )
+    out: dict[str, dict[str, str | None]] = {article_id: {} for article_id in article_ids}
+    for row in rows:
+        out[row.article_id][row.target_lang] = row.headline
+    return out
+
+
+def public_article(bind: Bind, article_id: str) -> PublicArticle | bool | None:
+    """The article's public facts; None for an unknown id, False for an unpublished one."""
+    a = articles
+    with transaction(bind, write=False) as conn:
+        row = conn.execute(
+            select(a.c.id, a.c.section, a.c.headline, a.c.updated_at, a.c.published).where(a.c.id == article_id)
+        ).first()
+        if row is None:
+            return None
+        if not row.published:
+            return False
+        headlines = _headlines(conn, [row.id])[row.id]
+    return PublicArticle(row.id, row.section, row.headline, row.updated_at, headlines)
+
+
+def public_edition(bind: Bind, article_id: str, lang: str) -> Edition | None:
+    """The newest published edition of the article in ``lang`` (the article's publication is not checked)."""
+    e = editions
+    query = (
+        select(e.c.edition_json)
+        .where(e.c.article_id == article_id, e.c.target_lang == lang, e.c.status == "published")
+        .order_by(e.c.revision.desc())
+        .limit(1)
+    )
+    with transaction(bind, write=False) as conn:
+        text = conn.execute(query).scalar_one_or_none()
+    return None if text is None else Edition.model_validate_json(text)
+
+
+def latest(bind: Bind, lang: str, limit: int = 50) -> list[Listing]:
+    """The ``limit`` newest public editions in ``lang`` (``"id"``: the newest published articles), newest first.
+
+    Editions are ordered by when they were written (when they became available to readers), articles by their
+    last update.
+    """
+    a, e, r = articles, editions, article_revisions
+    with transaction(bind, write=False) as conn:
+        if lang == "id":
+            rows = conn.execute(
+                select(a.c.id, a.c.section, a.c.updated_at, r.c.article_json)
+                .join(r, and_(r.c.article_id == a.c.id, r.c.revision == a.c.current_revision))
+                .where(a.c.published.is_(True))
+                .order_by(a.c.updated_at.desc(), a.c.id)
+                .limit(limit)
+            )
+            return [
+                Listing(row.id, row.section, Article.model_validate_json(row.article_json), row.updated_at)
+                for row in rows
+            ]
+        newest = _newest_public(lang)
+        rows = conn.execute(
+            select(a.c.id, a.c.section, e.c.created_at, e.c.edition_json)
+            .join(
+                newest,
+                and_(
+                    e.c.article_id == newest.c.article_id,
+                    e.c.target_lang == newest.c.target_lang,
+                    e.c.revision == newest.c.revision,
+                ),
+            )
+            .join(a, a.c.id == e.c.article_id)
+            .where(a.c.published.is_(True))
+            .order_by(e.c.created_at.desc(), a.c.id)
+            .limit(limit)
+        )
+        return [
+            Listing(row.id, row.section, Edition.model_validate_json(row.edition_json), row.created_at) for row in rows
+        ]
+
+
+def count_public(bind: Bind) -> int:
+    """How many articles are published."""
+    with transaction(bind, write=False) as conn:
+        return int(conn.execute(select(func.count()).where(articles.c.published.is_(True))).scalar_one())
+
+
+def sitemap_page(bind: Bind, page: int, size: int) -> list[PublicArticle]:
+    """Page ``page`` (from 0) of the published articles, ``size`` a page, in id order, with their languages."""
+    a = articles
+    with transaction(bind, write=False) as conn:
+        rows = conn.execute(
+            select(a.c.id, a.c.section, a.c.headline, a.c.updated_at)
+            .where(a.c.published.is_(True))
+            .order_by(a.c.id)
+            .offset(page * size)
+            .limit(size)
+        ).all()
+        headlines = _headlines(conn, [row.id for row in rows])
+    return [PublicArticle(row.id, row.section, row.headline, row.updated_at, headlines[row.id]) for row in rows]
