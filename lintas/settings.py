@@ -57,6 +57,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("backtranslate", "off", "Back-translation check: off, flagged, all, or a sampling rate (0.2)."),
         Setting("backtranslate_min_chrf", "35", "Back-translations scoring below this chrF get a warning."),
         Setting(
+            "public_url",
+            "",
+            "Base URL of the public site in feeds, sitemaps and hreflang links (default: the request's own).",
+        ),
+        Setting(
             "database_url",
             "",
             "Database (SQLAlchemy URL) of the service and workers; default: lintas.sqlite in the data directory",

@@ -21,6 +21,7 @@ from ..ingest.language import warm_up
 from .api import ServiceState, component_schemas, router
 from .errors import BodyLimitMiddleware, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
+from .public import router as public_router
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "create_app", "create_app_from_env"]
 
@@ -80,6 +81,7 @@ def create_app(
     app.state.lintas = state
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
 
