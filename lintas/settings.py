@@ -61,6 +61,8 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Base URL of the public site in feeds, sitemaps and hreflang links (default: the request's own).",
         ),
+        Setting("webhook_urls", "", "URLs (comma-separated) the workers POST a signed edition.ready event to."),
+        Setting("webhook_signing_secret", "", "HMAC secret that signs the outbound webhooks (see docs/service.md)."),
         Setting(
             "database_url",
             "",

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.exc import OperationalError
 
 from .article import Article, Edition
@@ -39,6 +40,7 @@ from .engines.base import Engine
 from .engines.cache import CachedEngine
 from .errors import InputError
 from .ingest.language import warm_up
+from .notify import TIMEOUT_SECONDS, Notifier, NotifyConfig, enqueue_for, send_due
 from .pipeline import Options, translate_article
 from .store import db, queue, repo
 from .store.db import Bind
@@ -153,6 +155,7 @@ def run_worker(
     options_factory: Callable[[], Options] | None = None,
     exit_when_idle: bool = False,
     log: LogFn = _stderr,
+    notify: NotifyConfig | None = None,
 ) -> int:
     """Process jobs from the queue in ``bind`` until ``stop`` is set; returns the number of jobs processed.
 
@@ -171,29 +174,50 @@ def run_worker(
     Pivot: each job translates one language straight from the source (``pivot=""``), whatever ``LINTAS_PIVOT``
     says: going through English would translate the English edition again inside every other language's job.
     One line per job goes to ``log`` (stderr by default).
+
+    ``notify``: each stored edition enqueues its outbound webhooks in the same transaction, and a
+    :class:`~lintas.notify.Notifier` thread sends them while the worker runs (and until they are sent, at most a
+    few seconds, when it stops).
     """
     if lease_seconds <= 0:
         raise ValueError(f"lease_seconds must be > 0, not {lease_seconds}")
     stop = stop or threading.Event()
     warm_up()
     lazy = _Lazy()
+    notifier = Notifier(bind, notify, log) if notify is not None and notify.urls else None
+    if notifier is not None:
+        notifier.start()
     processed = 0
-    while not stop.is_set() and (max_jobs is None or processed < max_jobs):
-        try:
-            job = queue.claim(bind, worker_id, lease_seconds)
-            if job is None and not exit_when_idle:
-                stop.wait(_idle_seconds(bind, poll_seconds))
+    try:
+        while not stop.is_set() and (max_jobs is None or processed < max_jobs):
+            try:
+                job = queue.claim(bind, worker_id, lease_seconds)
+                if job is None and not exit_when_idle:
+                    stop.wait(_idle_seconds(bind, poll_seconds))
+                    continue
+            except OperationalError as exc:  # the database is away (restarting, locked): wait and try again
+                reason = (str(exc.orig or exc).strip().splitlines() or ["?"])[0]
+                log(f"worker {worker_id}: database unavailable ({reason}), trying again")
+                stop.wait(max(poll_seconds, 1.0))
                 continue
-        except OperationalError as exc:  # the database is away (restarting, locked): wait and try again
-            reason = (str(exc.orig or exc).strip().splitlines() or ["?"])[0]
-            log(f"worker {worker_id}: database unavailable ({reason}), trying again")
-            stop.wait(max(poll_seconds, 1.0))
-            continue
-        if job is None:
-            break
-        processed += 1
-        _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log)
+            if job is None:
+                break
+            processed += 1
+            _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log, notify)
+    finally:
+        if notifier is not None:
+            notifier.stop()
+            _drain(bind, notifier.config, log)
     return processed
+
+
+def _drain(bind: Bind, notify: NotifyConfig, log: LogFn) -> None:
+    """Send what is due before the worker exits (a quick last pass, so ``--once`` runs announce their work)."""
+    with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+        try:
+            send_due(bind, client, notify, limit=100)
+        except Exception as exc:
+            log(f"webhooks: cannot send ({type(exc).__name__}: {exc})")
 
 
 def _idle_seconds(bind: Bind, poll_seconds: float) -> float:
@@ -212,6 +236,7 @@ def _process(
     worker_id: str,
     lease_seconds: float,
     log: LogFn,
+    notify: NotifyConfig | None = None,
 ) -> None:
     started = time.perf_counter()
     what = f"worker {worker_id}: job {job.id} {job.article_id}@{job.revision} -> {job.target_lang}"
@@ -230,7 +255,8 @@ def _process(
             if article is None:
                 raise LookupError(f"article {job.article_id!r} has no revision {job.revision}")
             edition = _translate(article, job.target_lang, engine, options)
-        saved = queue.complete(bind, job.id, worker_id, edition)
+        on_saved = enqueue_for(notify, edition, article.section) if notify is not None else None
+        saved = queue.complete(bind, job.id, worker_id, edition, on_saved=on_saved)
     except Exception as exc:
         cause = exc.__cause__ if isinstance(exc, _StartError) and exc.__cause__ is not None else exc
         error = f"{type(cause).__name__}: {cause}"

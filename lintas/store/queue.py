@@ -16,6 +16,7 @@ to within a small part of a lease.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,11 +130,19 @@ def renew(bind: Bind, job_id: int, worker_id: str, lease_seconds: float = 60) ->
     return result.rowcount == 1
 
 
-def complete(bind: Bind, job_id: int, worker_id: str, edition: Edition) -> bool:
+def complete(
+    bind: Bind,
+    job_id: int,
+    worker_id: str,
+    edition: Edition,
+    *,
+    on_saved: Callable[[Connection, int], object] | None = None,
+) -> bool:
     """Save the job's edition (once: an existing one is kept) and mark the job done, in one transaction.
 
     Returns False, writing nothing, when ``worker_id`` no longer owns the job. Raises ValueError (writing
-    nothing) when the edition is not of the job's article and language.
+    nothing) when the edition is not of the job's article and language. ``on_saved(conn, revision)`` runs in the
+    same transaction when the edition was stored (not when one existed): to enqueue what announces it.
     """
     _check_bind(bind)
     with transaction(bind) as conn:
@@ -145,7 +154,8 @@ def complete(bind: Bind, job_id: int, worker_id: str, edition: Edition) -> bool:
                 f"edition {edition.id!r}/{edition.target_lang!r} does not belong to job {job_id} "
                 f"({row.article_id!r}/{row.target_lang!r})"
             )
-        _insert_edition(conn, edition, row.revision)
+        if _insert_edition(conn, edition, row.revision) and on_saved is not None:
+            on_saved(conn, row.revision)
         now = utcnow()
         conn.execute(
             update(jobs)
