@@ -281,20 +281,48 @@ def qe_bench(
     show_default="llamacpp",
     help="Engine of the small synchronous POST /v1/translate (articles go to the workers).",
 )
-def serve(host: str, port: int, db_url: str, engine_name: str) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs); `lintas worker` processes translate the queued jobs."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Server processes (each has its own Python interpreter: reads scale with them).",
+)
+def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> None:
+    """Run the HTTP API and the public site (OpenAPI docs at /docs); `lintas worker` processes translate the
+    queued jobs."""
     import uvicorn
 
     from .engines import engine_names
     from .service import create_app
+    from .service.app import DATABASE_URL_ENV
 
     if engine_name not in engine_names():
         raise InputError(f"unknown engine {engine_name!r}: choose from {', '.join(engine_names())}")
     try:
-        app = create_app(db_url or None, engine_name=engine_name)
+        app = create_app(db_url or None, engine_name=engine_name)  # settings and the URL checked here, once
+    except LintasError:  # a bad setting (rate limits, webhook): its own message
+        raise
     except Exception as exc:
         raise InputError(f"cannot open the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        return
+    # Several processes: each builds its app from the environment (uvicorn imports the factory in each), after
+    # this one has migrated the database (processes migrating at once could race on PostgreSQL).
+    from .store import db
+
+    bind = db.make_engine(db_url or None)
+    try:
+        db.upgrade(bind)
+    except Exception as exc:
+        raise InputError(f"cannot prepare the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
+    finally:
+        bind.dispose()
+    os.environ[DATABASE_URL_ENV] = db_url or ""
+    os.environ[settings.SETTINGS["engine"].env] = engine_name
+    factory = "lintas.service:create_app_from_env"
+    uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False)
 
 
 @cli.command()
@@ -322,12 +350,17 @@ def worker(
 
     from sqlalchemy import make_url
 
+    from .notify import NotifyConfig
     from .pipeline import Options
     from .store import db
     from .worker import default_worker_id, engine_class, run_worker
 
     cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
     worker_id = worker_id or default_worker_id()
+    try:
+        notify = NotifyConfig.from_settings()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     try:
         shown = make_url(db_url).render_as_string(hide_password=True) if db_url else "(default)"
         bind = db.make_engine(db_url or None)
@@ -360,6 +393,7 @@ def worker(
             max_jobs=max_jobs,
             options_factory=lambda: options,
             exit_when_idle=once,
+            notify=notify,
         )
         click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
     finally:
@@ -370,6 +404,85 @@ def worker(
         bind.dispose()
 
 
+def _feed_urls(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """FEED_URL arguments: http(s) URLs only, duplicates dropped."""
+    from urllib.parse import urlparse
+
+    for value in values:
+        parsed = urlparse(value)
+        if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+            raise click.BadParameter(f"{value!r} is not an http:// or https:// URL", ctx=ctx, param=param)
+        if len(value) > 2000:
+            raise click.BadParameter(f"{value[:60]!r}... is longer than 2000 characters", ctx=ctx, param=param)
+    return tuple(dict.fromkeys(values))
+
+
+@cli.command("watch")
+@click.argument("feed_urls", metavar="FEED_URL...", nargs=-1, required=True, callback=_feed_urls)
+@_db_option("Database (SQLAlchemy URL) where articles are stored and their jobs queued.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds between polls of a feed.",
+)
+@click.option("--once", is_flag=True, help="Poll each feed once and exit (non-zero when every feed failed).")
+@click.option(
+    "--to", "targets", default="en,zh,ja,ar,fr", show_default=True, help="Languages to queue, comma-separated."
+)
+def watch_cmd(feed_urls: tuple[str, ...], db_url: str, interval: float, once: bool, targets: str) -> None:
+    """Poll RSS/Atom feeds and queue their new Indonesian articles for translation (SIGTERM/Ctrl-C: stop)."""
+    import signal
+    import threading
+
+    from sqlalchemy import make_url
+
+    from .languages import parse_targets
+    from .store import db
+    from .watch import PollResult, make_client, safe_poll, watch
+
+    langs = parse_targets(targets)
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True) if db_url else "(default)"
+        bind = db.make_engine(db_url or None)
+    except Exception as exc:  # a malformed URL or a missing driver
+        raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        click.echo(f"watch: {signal.Signals(signum).name}, stopping", err=True)
+        stop.set()
+
+    def report(result: PollResult) -> None:
+        click.echo(result.line(), err=not result.ok)
+        for guid, reason in result.failures:
+            click.echo(f"  failed {guid}: {reason}", err=True)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            db.upgrade(bind)
+        except Exception as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+            raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+        if not once:
+            watch(bind, feed_urls, interval, langs, stop, report=report)
+            return
+        read = 0
+        with make_client() as client:
+            for url in feed_urls:
+                result = safe_poll(bind, url, client, langs, stop)
+                report(result)
+                read += result.ok
+        if not read:
+            raise LintasError(f"no feed could be read ({len(feed_urls)} tried)")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        bind.dispose()
+
+
 @cli.command()
 @click.option(
     "--url", default=None, help="A running `lintas serve` (default: start one on loopback, SQLite, fake engine)."
@@ -377,11 +490,12 @@ def worker(
 @click.option("--ingests", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--reads", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=200, show_default=True)
-def loadtest(url: str | None, ingests: int, reads: int, concurrency: int) -> None:
+@click.option("--key", default=None, help="With --url: an API key of role ingest or higher.")
+def loadtest(url: str | None, ingests: int, reads: int, concurrency: int, key: str | None) -> None:
     """Concurrent article ingests, then status reads, against the API: latency percentiles and errors."""
     from .loadtest import format_results, main_run
 
-    results = main_run(url, ingests, reads, concurrency, echo=lambda line: click.echo(line, err=True))
+    results = main_run(url, ingests, reads, concurrency, echo=lambda line: click.echo(line, err=True), key=key)
     click.echo(format_results(results, concurrency))
     if any(r.errors for r in results):
         sys.exit(1)
@@ -530,6 +644,97 @@ def model_info() -> None:
     path = embedded_model_path()
     state = "present" if path.is_file() else "missing (run: lintas model install)"
     click.echo(f"{EMBEDDED.name}\n  path: {path}\n  state: {state}\n  sha256: {EMBEDDED.sha256}")
+
+
+@cli.group()
+def keys() -> None:
+    """API keys of `lintas serve` (only a hash of each is stored, in the service's database)."""
+
+
+def _key_store(db_url: str) -> Any:
+    """The database of ``--db``, migrated (the caller disposes of it)."""
+    from .store import db
+
+    try:
+        bind = db.make_engine(db_url or None)
+    except Exception as exc:  # a malformed URL or a missing driver
+        raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
+    try:
+        db.upgrade(bind)
+    except Exception as exc:
+        bind.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+        raise LintasError(f"cannot prepare the database: {type(exc).__name__}: {reason[0]}") from None
+    return bind
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["read", "ingest", "editor", "admin"]), help="What it may do.")
+@click.option(
+    "--rate", type=click.IntRange(min=1), default=None, help="Requests per minute (default: LINTAS_RATE_LIMIT)."
+)
+@_db_option("Database (SQLAlchemy URL) of the service.")
+def keys_create(name: str, role: str, rate: int | None, db_url: str) -> None:
+    """Create a key called NAME; prints the key once (stdout): it is not stored and cannot be shown again."""
+    from .store.keys import create_key
+
+    bind = _key_store(db_url)
+    try:
+        key_id, token = create_key(bind, name, role, rate)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        bind.dispose()
+    rate_text = f"{rate}/minute" if rate else "the default rate"
+    click.echo(f"created key {key_id} ({name!r}, role {role}, {rate_text})", err=True)
+    click.echo("copy the key now: only its hash is stored, it cannot be shown again", err=True)
+    click.echo(token)
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+@keys.command("list")
+@_db_option("Database (SQLAlchemy URL) of the service.")
+def keys_list(db_url: str) -> None:
+    """Every key: id, name, role, rate, created, last used, revoked."""
+    from .store.keys import list_keys
+
+    bind = _key_store(db_url)
+    try:
+        found = list_keys(bind)
+    finally:
+        bind.dispose()
+    if not found:
+        click.echo("no API keys (create one: lintas keys create NAME --role ROLE)")
+    for key in found:
+        state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
+        rate = f"{key.rate_per_minute}/min" if key.rate_per_minute else "default"
+        click.echo(
+            f"{key.id}  {key.role:<6}  {rate:<9}  created {_when(key.created_at)}  "
+            f"used {_when(key.last_used_at)}  {state}  {key.name}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("key_id", metavar="ID")
+@_db_option("Database (SQLAlchemy URL) of the service.")
+def keys_revoke(key_id: str, db_url: str) -> None:
+    """Revoke key ID (or the key itself); running services refuse it within 30 s (their key cache)."""
+    from .store.keys import key_id_of, revoke_key
+
+    key_id = key_id_of(key_id) or key_id.strip()
+    bind = _key_store(db_url)
+    try:
+        key = revoke_key(bind, key_id)
+    finally:
+        bind.dispose()
+    if key is None:
+        raise InputError(f"no API key with id {key_id!r} (see: lintas keys list)")
+    assert key.revoked_at is not None
+    click.echo(f"key {key.id} ({key.name!r}) revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """A bounded load run against ``lintas serve`` on loopback: concurrent ingests, then concurrent reads.
 
-``lintas loadtest`` starts its own server (SQLite in a temporary directory, the fake engine) unless
-``--url`` names one, sends ``ingests`` article PUTs and then ``reads`` GETs of article status from
+``lintas loadtest`` starts its own server (SQLite in a temporary directory, the fake engine, an admin API key
+without a practical rate limit) unless ``--url`` names one (then ``--key`` is an API key of role ``ingest``), sends ``ingests`` article PUTs and then ``reads`` GETs of article status from
 ``concurrency`` client threads (each with its own keep-alive connection), and prints latency
 percentiles and errors per phase.  The client
 runs on the same machine as the server, so on a 2-core machine they share the CPU: the figures
@@ -62,9 +62,13 @@ def _article(i: int) -> bytes:
 _LOCAL = threading.local()
 
 
-def _request(base: urllib.parse.SplitResult, method: str, path: str, body: bytes | None) -> tuple[int, float]:
+def _request(
+    base: urllib.parse.SplitResult, method: str, path: str, body: bytes | None, key: str | None = None
+) -> tuple[int, float]:
     """One request on this thread's keep-alive connection (reconnecting once if the server closed it)."""
     headers = {"content-type": "application/json"} if body is not None else {}
+    if key:
+        headers["authorization"] = f"Bearer {key}"
     for retry in (False, True):
         conn = getattr(_LOCAL, "conn", None)
         if conn is None or retry:
@@ -84,13 +88,17 @@ def _request(base: urllib.parse.SplitResult, method: str, path: str, body: bytes
 
 
 def _phase(
-    name: str, base: urllib.parse.SplitResult, calls: list[tuple[str, str, bytes | None]], concurrency: int
+    name: str,
+    base: urllib.parse.SplitResult,
+    calls: list[tuple[str, str, bytes | None]],
+    concurrency: int,
+    key: str | None = None,
 ) -> PhaseResult:
     result = PhaseResult(name)
 
     def one(call: tuple[str, str, bytes | None]) -> tuple[int, float]:
         try:
-            return _request(base, *call)
+            return _request(base, *call, key)
         except OSError:
             return 0, 0.0
 
@@ -107,16 +115,16 @@ def _phase(
 
 
 def run_load(
-    url: str, *, ingests: int = 200, reads: int = 2000, concurrency: int = 50, seed: int = 0
+    url: str, *, ingests: int = 200, reads: int = 2000, concurrency: int = 50, seed: int = 0, key: str | None = None
 ) -> list[PhaseResult]:
-    """Ingest ``ingests`` articles concurrently, then read their status ``reads`` times."""
+    """Ingest ``ingests`` articles concurrently, then read their status ``reads`` times (with API key ``key``)."""
     base = urllib.parse.urlsplit(url)
     rng = random.Random(seed)
     puts = [("PUT", f"/v1/articles/load-{i}", _article(i)) for i in range(ingests)]
     gets: list[tuple[str, str, bytes | None]] = [
         ("GET", f"/v1/articles/load-{rng.randrange(ingests)}", None) for _ in range(reads)
     ]
-    return [_phase("ingest (PUT)", base, puts, concurrency), _phase("read (GET)", base, gets, concurrency)]
+    return [_phase("ingest (PUT)", base, puts, concurrency, key), _phase("read (GET)", base, gets, concurrency, key)]
 
 
 def free_port() -> int:
@@ -126,10 +134,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[bytes], str]:
-    """``lintas serve`` on a free loopback port with its own SQLite database; waits until ready."""
+def _admin_key(db_url: str) -> str:
+    """A new admin key in the database at ``db_url`` whose rate limit a load run does not reach."""
+    from lintas.store import create_key, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        return create_key(engine, "loadtest", "admin", rate_per_minute=10_000_000)[1]
+    finally:
+        engine.dispose()
+
+
+def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[bytes], str, str]:
+    """``lintas serve`` on a free loopback port with its own SQLite database; waits until ready.
+
+    Returns the process, its URL and an admin API key.
+    """
     port = free_port()
-    env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{workdir / 'load.sqlite'}", "LINTAS_MEMORY": "off"}
+    db_url = f"sqlite:///{workdir / 'load.sqlite'}"
+    key = _admin_key(db_url)
+    env = {**os.environ, "LINTAS_DATABASE_URL": db_url, "LINTAS_MEMORY": "off"}
     process = subprocess.Popen(
         [sys.executable, "-m", "lintas", "serve", "--engine", engine, "--port", str(port)],
         env=env,
@@ -142,7 +167,7 @@ def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[
         try:
             if _request(base, "GET", "/readyz", None)[0] == 200:
                 _LOCAL.conn = None
-                return process, url
+                return process, url, key
         except OSError:
             _LOCAL.conn = None
             time.sleep(0.1)
@@ -169,15 +194,20 @@ def format_results(results: list[PhaseResult], concurrency: int) -> str:
 
 
 def main_run(
-    url: str | None, ingests: int, reads: int, concurrency: int, echo: Callable[[str], None] = print
+    url: str | None,
+    ingests: int,
+    reads: int,
+    concurrency: int,
+    echo: Callable[[str], None] = print,
+    key: str | None = None,
 ) -> list[PhaseResult]:
     if url:
-        return run_load(url, ingests=ingests, reads=reads, concurrency=concurrency)
+        return run_load(url, ingests=ingests, reads=reads, concurrency=concurrency, key=key)
     with tempfile.TemporaryDirectory() as tmp:
-        process, started_url = start_server(Path(tmp))
+        process, started_url, admin_key = start_server(Path(tmp))
         try:
             echo(f"started lintas serve at {started_url} (SQLite, fake engine)")
-            return run_load(started_url, ingests=ingests, reads=reads, concurrency=concurrency)
+            return run_load(started_url, ingests=ingests, reads=reads, concurrency=concurrency, key=admin_key)
         finally:
             process.terminate()
             process.wait(timeout=30)

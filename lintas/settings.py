@@ -68,6 +68,16 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Database (SQLAlchemy URL) of the service and workers; default: lintas.sqlite in the data directory",
         ),
+        Setting("rate_limit", "600/minute", "Requests per API key (a key's own rate overrides it; 'off': none)."),
+        Setting("public_rate_limit", "1200/minute", "Requests per client IP without an API key ('off': none)."),
+        Setting(
+            "rate_limit_storage",
+            "memory://",
+            "Where rate-limit counters live: memory:// (per process) or a 'limits' storage URL such as redis://host",
+        ),
+        Setting("cors_origins", "", "Origins (comma-separated) browsers may call the API from; empty: no CORS."),
+        Setting("webhook_secret", "", "HMAC secret of POST /v1/webhooks/cms (empty: the webhook is off)."),
+        Setting("webhook_tolerance", "300", "Seconds a CMS webhook's timestamp may be off from the server's clock."),
     )
 }
 

@@ -182,6 +182,9 @@ def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
     import urllib.request
 
     env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "LINTAS_MEMORY": "off"}
+    created = run("keys", "create", "e2e", "--role", "ingest", env=env)
+    assert created.returncode == 0, created.stderr
+    auth = {"Authorization": f"Bearer {created.stdout.strip()}"}
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lintas", "serve", "--engine", "fake", "--port", str(port)],
@@ -204,22 +207,48 @@ def test_serve_and_worker_end_to_end(tmp_path: Path) -> None:
             base + "/v1/articles/kanye-west-ye?targets=en,ar",
             data=body,
             method="PUT",
-            headers={"content-type": "application/json"},
+            headers={"content-type": "application/json", **auth},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 201
         worker = run("worker", "--engine", "fake", "--once", env=env)
         assert worker.returncode == 0, worker.stderr
         assert "2 jobs processed" in worker.stderr
-        with urllib.request.urlopen(base + "/v1/articles/kanye-west-ye/editions/ar.html", timeout=10) as response:
+        page_request = urllib.request.Request(base + "/v1/articles/kanye-west-ye/editions/ar.html", headers=auth)
+        with urllib.request.urlopen(page_request, timeout=10) as response:
             page = response.read().decode("utf-8")
         assert 'lang="ar"' in page and 'dir="rtl"' in page
-        with urllib.request.urlopen(base + "/v1/articles/kanye-west-ye", timeout=10) as response:
+        status_request = urllib.request.Request(base + "/v1/articles/kanye-west-ye", headers=auth)
+        with urllib.request.urlopen(status_request, timeout=10) as response:
             data = json.loads(response.read())
         assert {lang: e["job_state"] for lang, e in data["editions"].items()} == {"en": "done", "ar": "done"}
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_keys_commands(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'keys.sqlite'}"]
+    assert "no API keys" in run("keys", "list", *db).stdout
+    created = run("keys", "create", "cms", "--role", "editor", "--rate", "120", *db)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert re.fullmatch(r"lintas_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", token)
+    assert "cannot be shown again" in created.stderr
+    key_id = token.split("_")[1]
+    listed = run("keys", "list", *db).stdout
+    assert key_id in listed and "editor" in listed and "120/min" in listed and "active" in listed
+    assert token.split("_", 2)[2] not in listed
+    revoked = run("keys", "revoke", key_id, *db)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert "revoked 20" in run("keys", "list", *db).stdout
+    assert_clean_error(run("keys", "revoke", "0123456789abcdef", *db), 2, "no API key with id")
+    assert_clean_error(run("keys", "create", " ", "--role", "read", *db), 2, "name must be")
+    assert_clean_error(run("keys", "list", "--db", "nosuchdriver://x"), 2, "cannot open the database")
+    bad_role = run("keys", "create", "x", "--role", "root", *db)
+    assert bad_role.returncode == 2 and "Traceback" not in bad_role.stderr and "'root' is not one of" in bad_role.stderr
+    bad_rate = run("keys", "create", "x", "--role", "read", "--rate", "0", *db)
+    assert bad_rate.returncode == 2 and "Traceback" not in bad_rate.stderr
 
 
 def test_loadtest_runs_against_its_own_server() -> None:

@@ -24,7 +24,7 @@ from lintas.engines.fake import FakeEngine
 from lintas.loadtest import free_port
 from lintas.pipeline import translate_article
 from lintas.service import create_app
-from lintas.store import db, queue, repo
+from lintas.store import db, keys, queue, repo
 from lintas.store.schema import jobs
 
 PG_ENV = "LINTAS_TEST_POSTGRES_URL"
@@ -100,10 +100,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return url
 
 
+def api_key(db_url: str, role: str = "admin", **options: Any) -> str:
+    """A new API key in the database at ``db_url`` (migrated first if need be)."""
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine)
+        return keys.create_key(engine, f"test {role}", role, **options)[1]
+    finally:
+        engine.dispose()
+
+
+def authorized(client: TestClient, db_url: str, role: str = "admin") -> TestClient:
+    """``client`` (started) sending a new key with ``role`` on every request."""
+    client.headers["Authorization"] = f"Bearer {api_key(db_url, role)}"
+    return client
+
+
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
+    """A client of an app on ``db_url`` whose requests carry an admin key."""
     with TestClient(create_app(db_url, engine_name="fake")) as test_client:
-        yield test_client
+        yield authorized(test_client, db_url)
 
 
 @pytest.fixture
@@ -346,6 +363,7 @@ def test_malformed_and_invalid_bodies(client: TestClient, store: Engine) -> None
 
 def test_bodies_over_the_limit_get_413(db_url: str) -> None:
     with TestClient(create_app(db_url, engine_name="fake", max_body_bytes=2000)) as client:
+        authorized(client, db_url)
         big = article_body(body=[{"type": "paragraph", "html": "Presiden tiba di Jakarta. " * 200}])
         declared = assert_error(client.put("/v1/articles/a1", json=big), 413, "body_too_large")
         assert declared["limit"] == 2000
@@ -382,6 +400,7 @@ def test_unexpected_errors_are_json_without_traceback(db_url: str, monkeypatch: 
 
     monkeypatch.setattr(repo, "article_info", broken)
     with TestClient(create_app(db_url, engine_name="fake"), raise_server_exceptions=False) as client:
+        authorized(client, db_url)
         error = assert_error(client.get("/v1/articles/a1"), 500, "internal_error")
         assert "secret" not in error["message"]
 
@@ -473,11 +492,14 @@ def test_apps_are_independent_and_startup_is_idempotent(db_url: str) -> None:
     first = create_app(db_url, engine_name="fake")
     second = create_app(db_url, engine_name="fake")  # its own metrics registry: no clash
     with TestClient(first) as one, TestClient(second) as two:
+        authorized(one, db_url)
+        authorized(two, db_url)
         assert one.put("/v1/articles/a1", json=ARTICLE).status_code == 201
         assert two.get("/v1/articles/a1").status_code == 200
         assert 'method="PUT"' in one.get("/metrics").text
         assert 'method="PUT"' not in two.get("/metrics").text  # each app counts its own requests
     with TestClient(create_app(db_url, engine_name="fake")) as three:  # the schema is there already
+        authorized(three, db_url, "read")
         assert three.get("/readyz").status_code == 200
         assert three.get("/v1/articles/a1").json()["revision"] == 1
 
@@ -499,6 +521,7 @@ def test_openapi_documents_the_bodies(client: TestClient) -> None:
 
 def test_real_server_over_http(tmp_path) -> None:
     port = free_port()
+    key = api_key(f"sqlite:///{tmp_path / 'server.sqlite'}", "ingest")
     env = {
         **os.environ,
         "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite'}",
@@ -520,7 +543,7 @@ def test_real_server_over_http(tmp_path) -> None:
                 pass
             assert time.monotonic() < deadline, "the server did not get ready in 60 s"
             time.sleep(0.2)
-        with httpx2.Client(base_url=base, timeout=30) as http:
+        with httpx2.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as http:
             put = http.put("/v1/articles/live-1", params={"targets": "en,ar"}, json=ARTICLE | {"id": "live-1"})
             assert put.status_code == 201, put.text
             got = http.get("/v1/articles/live-1")

@@ -3,7 +3,9 @@
 * :func:`create_app` / :func:`create_app_from_env`: the application (``uvicorn --factory
   lintas.service:create_app_from_env``; the database URL from ``LINTAS_DATABASE_URL``);
 * :mod:`lintas.service.api`: the endpoints; :mod:`lintas.service.errors`: JSON errors and the body limit;
-  :mod:`lintas.service.metrics`: Prometheus metrics on a per-app registry.
+  :mod:`lintas.service.metrics`: Prometheus metrics on a per-app registry;
+* :mod:`lintas.service.auth`: API keys and roles (:func:`~lintas.service.auth.require`), CORS;
+  :mod:`lintas.service.ratelimit`: rate limits; :mod:`lintas.service.webhooks`: the signed CMS webhook.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from lintas.publish.render import render_edition_html, render_source_html
 from lintas.store import repo
 from lintas.store.db import transaction
 
+from .auth import require
 from .errors import ApiError
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 
@@ -349,6 +350,7 @@ _Revision = Annotated[int | None, Query(ge=1, description="a specific revision (
     "/v1/articles/{article_id}",
     tags=["articles"],
     summary="Store an article (new revision when its content changed) and queue its translations",
+    dependencies=[require("ingest")],
     status_code=201,
     responses={200: {"description": "same content as the current revision: nothing new"}},
     openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
@@ -361,6 +363,7 @@ async def put_article(article_id: str, request: Request, targets: _Targets = Non
     "/v1/articles",
     tags=["articles"],
     summary="Store an article whose id is in the body (as PUT)",
+    dependencies=[require("ingest")],
     status_code=201,
     responses={200: {"description": "same content as the current revision: nothing new"}},
     openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
@@ -369,7 +372,12 @@ async def post_article(request: Request, targets: _Targets = None) -> JSONRespon
     return await _put_article(request, None, targets)
 
 
-@router.get("/v1/articles/{article_id}", tags=["articles"], summary="The current revision, its editions' status")
+@router.get(
+    "/v1/articles/{article_id}",
+    tags=["articles"],
+    summary="The current revision, its editions' status",
+    dependencies=[require("read")],
+)
 def get_article(article_id: str, request: Request) -> JSONResponse:
     with transaction(_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
@@ -400,7 +408,12 @@ def get_article(article_id: str, request: Request) -> JSONResponse:
     return _json(body)
 
 
-@router.get("/v1/articles/{article_id}/revisions/{revision}", tags=["articles"], summary="One stored revision (audit)")
+@router.get(
+    "/v1/articles/{article_id}/revisions/{revision}",
+    tags=["articles"],
+    summary="One stored revision (audit)",
+    dependencies=[require("read")],
+)
 def get_revision(article_id: str, revision: int, request: Request) -> JSONResponse:
     with transaction(_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
@@ -417,7 +430,12 @@ def get_revision(article_id: str, revision: int, request: Request) -> JSONRespon
     return _json(article.model_dump(mode="json"))
 
 
-@router.delete("/v1/articles/{article_id}/publication", tags=["articles"], summary="Unpublish (public pages: 410)")
+@router.delete(
+    "/v1/articles/{article_id}/publication",
+    tags=["articles"],
+    summary="Unpublish (public pages: 410)",
+    dependencies=[require("editor")],
+)
 def delete_publication(article_id: str, request: Request) -> JSONResponse:
     if not repo.unpublish(_state(request).database(), article_id):
         raise _unknown_article(article_id)
@@ -428,6 +446,7 @@ def delete_publication(article_id: str, request: Request) -> JSONResponse:
     "/v1/articles/{article_id}/editions/{lang}.html",
     tags=["editions"],
     summary="An edition as an HTML page",
+    dependencies=[require("read")],
     response_class=HTMLResponse,
 )
 def get_edition_html(article_id: str, lang: str, request: Request, revision: _Revision = None) -> HTMLResponse:
@@ -436,7 +455,12 @@ def get_edition_html(article_id: str, lang: str, request: Request, revision: _Re
     return HTMLResponse(render_edition_html(edition, original_href=source), headers=_edition_headers(edition))
 
 
-@router.get("/v1/articles/{article_id}/editions/{lang}", tags=["editions"], summary="An edition as JSON")
+@router.get(
+    "/v1/articles/{article_id}/editions/{lang}",
+    tags=["editions"],
+    summary="An edition as JSON",
+    dependencies=[require("read")],
+)
 def get_edition_json(article_id: str, lang: str, request: Request, revision: _Revision = None) -> JSONResponse:
     edition = _public_edition(_state(request).database(), article_id, _check_lang(lang), revision)
     return _json(edition.model_dump(mode="json"), headers=_edition_headers(edition))
@@ -446,6 +470,7 @@ def get_edition_json(article_id: str, lang: str, request: Request, revision: _Re
     "/v1/articles/{article_id}/source.html",
     tags=["editions"],
     summary="The Indonesian original as an HTML page",
+    dependencies=[require("read")],
     response_class=HTMLResponse,
 )
 def get_source_html(article_id: str, request: Request, revision: _Revision = None) -> HTMLResponse:
@@ -495,6 +520,7 @@ def _translate(state: ServiceState, text: str, to: str) -> dict[str, Any]:
 @router.post(
     "/v1/translate",
     tags=["translate"],
+    dependencies=[require("editor")],
     summary=f"Translate a short Indonesian text (at most {MAX_TRANSLATE_CHARS} characters) right away",
     openapi_extra={"requestBody": {"required": True, "content": _TRANSLATE_BODY}},
 )

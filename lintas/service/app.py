@@ -19,9 +19,11 @@ from lintas.store.db import alembic_config, make_engine, upgrade
 
 from ..ingest.language import warm_up
 from .api import ServiceState, component_schemas, router
+from .auth import install_security
 from .errors import BodyLimitMiddleware, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .public import router as public_router
+from .webhooks import install_webhooks
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "create_app", "create_app_from_env"]
 
@@ -44,12 +46,15 @@ def create_app(
     *,
     engine_name: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    auth: bool = True,
 ) -> FastAPI:
     """The API over the database at ``db_url`` (an SQLAlchemy URL; None: ``lintas.sqlite`` in the data directory).
 
     The database engine is opened, and the schema created or migrated, when the app starts (its lifespan), and
     disposed of when it stops. ``engine_name`` is the translation engine of ``POST /v1/translate`` (default:
-    ``LINTAS_ENGINE``), made on first use. Request bodies over ``max_body_bytes`` get 413.
+    ``LINTAS_ENGINE``), made on first use. Request bodies over ``max_body_bytes`` get 413. With ``auth`` the
+    ``/v1`` routes need an API key (:mod:`lintas.service.auth`); without, they are open (tests, local use).
+    Rate limits, CORS and the CMS webhook are configured from the settings (InputError for a bad value).
     """
     state = ServiceState(
         engine_name=engine_name or settings.get("engine"),
@@ -81,8 +86,10 @@ def create_app(
     app.state.lintas = state
     install_error_handlers(app)
     app.include_router(router)
+    install_webhooks(app)
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
 
     def openapi() -> dict[str, Any]:

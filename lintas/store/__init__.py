@@ -7,12 +7,16 @@ by Alembic (:func:`upgrade`). Nothing here knows about HTTP or workers' processe
 * :mod:`lintas.store.schema`: the tables
 * :mod:`lintas.store.repo`: articles, revisions, editions, the segment cache
 * :mod:`lintas.store.queue`: :func:`claim`, :func:`renew`, :func:`complete`, :func:`fail`, :func:`counts`
+* :mod:`lintas.store.keys`: API keys (:func:`create_key`, :func:`verify_key`, :func:`list_keys`, :func:`revoke_key`)
+* :mod:`lintas.store.receipts`: inbound webhooks' delivery ids (:func:`claim_delivery`)
 """
 
 from __future__ import annotations
 
 from .db import Bind, make_engine, transaction, upgrade
+from .keys import KeyInfo, create_key, list_keys, revoke_key, role_allows, verify_key
 from .queue import Job, claim, complete, counts, fail, next_due, renew
+from .receipts import claim_delivery, prune_receipts
 from .repo import (
     ArticleInfo,
     RevisionInfo,
@@ -56,4 +60,12 @@ __all__ = [
     "cache_key",
     "cache_get",
     "cache_put",
+    "KeyInfo",
+    "create_key",
+    "verify_key",
+    "list_keys",
+    "revoke_key",
+    "role_allows",
+    "claim_delivery",
+    "prune_receipts",
 ]

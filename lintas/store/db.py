@@ -115,12 +115,15 @@ def transaction(bind: Bind, *, write: bool = True) -> Iterator[Connection]:
       deferred ``BEGIN`` with ``write=False``);
     * a :class:`~sqlalchemy.Connection` outside a transaction: a transaction on it, committed at the end;
     * a Connection already in a transaction, or a :class:`~sqlalchemy.orm.Session`: a SAVEPOINT inside the
-      caller's transaction, so the block is still all-or-nothing, and the caller commits.
+      caller's transaction, so the block is still all-or-nothing, and the caller commits; with ``write=False``
+      the caller's transaction itself (a read has nothing to roll back, and a savepoint costs a round trip).
     """
     if isinstance(bind, Session):
         bind = bind.connection()
     if isinstance(bind, Connection):
-        if bind.in_transaction():
+        if bind.in_transaction() and not write:
+            yield bind
+        elif bind.in_transaction():
             with bind.begin_nested():
                 yield bind
         else:

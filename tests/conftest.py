@@ -1,0 +1,34 @@
+"""Shared fixtures: a Playwright-driven Chromium and the real service over HTTP (see tests/browser.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import CHROMIUM_FLAGS, LiveServer, require_browser, start_server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Debian Chromium for the session (skips, or fails under LINTAS_REQUIRE_BROWSER=1, without it)."""
+    path = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=list(CHROMIUM_FLAGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``lintas serve --engine fake`` over HTTP on a free port, with a fresh SQLite database (one per module)."""
+    server = start_server(Path(tmp_path_factory.mktemp("live-server")))
+    try:
+        yield server
+    finally:
+        server.stop()
