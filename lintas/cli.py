@@ -341,8 +341,23 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 )
 @click.option("--once", is_flag=True, help="Exit when no job is runnable instead of waiting for more.")
 @click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Exit after this many jobs.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics (see --metrics-host).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 def worker(
-    engine_name: str, db_url: str, worker_id: str | None, lease: float, poll: float, once: bool, max_jobs: int | None
+    engine_name: str,
+    db_url: str,
+    worker_id: str | None,
+    lease: float,
+    poll: float,
+    once: bool,
+    max_jobs: int | None,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: after the current job)."""
     import signal
@@ -353,6 +368,7 @@ def worker(
     from .notify import NotifyConfig
     from .pipeline import Options
     from .store import db
+    from .telemetry import WorkerMetrics
     from .worker import default_worker_id, engine_class, run_worker
 
     cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
@@ -380,6 +396,14 @@ def worker(
         except Exception as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
             raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+        metrics = WorkerMetrics()
+        if metrics_port is not None:
+            try:
+                metrics.serve(metrics_port, metrics_host)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror or exc}"
+                ) from None
         memory = _memory()
         options = Options.from_settings(_glossary(), memory)
         click.echo(f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s", err=True)
@@ -394,6 +418,7 @@ def worker(
             options_factory=lambda: options,
             exit_when_idle=once,
             notify=notify,
+            metrics=metrics,
         )
         click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
     finally:

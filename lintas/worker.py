@@ -44,6 +44,7 @@ from .notify import TIMEOUT_SECONDS, Notifier, NotifyConfig, enqueue_for, send_d
 from .pipeline import Options, translate_article
 from .store import db, queue, repo
 from .store.db import Bind
+from .telemetry import WorkerMetrics
 
 __all__ = ["run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up", "chaos_run"]
 
@@ -156,6 +157,7 @@ def run_worker(
     exit_when_idle: bool = False,
     log: LogFn = _stderr,
     notify: NotifyConfig | None = None,
+    metrics: WorkerMetrics | None = None,
 ) -> int:
     """Process jobs from the queue in ``bind`` until ``stop`` is set; returns the number of jobs processed.
 
@@ -177,7 +179,7 @@ def run_worker(
 
     ``notify``: each stored edition enqueues its outbound webhooks in the same transaction, and a
     :class:`~lintas.notify.Notifier` thread sends them while the worker runs (and until they are sent, at most a
-    few seconds, when it stops).
+    few seconds, when it stops). ``metrics`` counts jobs, translation time, segments and cache hits.
     """
     if lease_seconds <= 0:
         raise ValueError(f"lease_seconds must be > 0, not {lease_seconds}")
@@ -203,7 +205,7 @@ def run_worker(
             if job is None:
                 break
             processed += 1
-            _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log, notify)
+            _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log, notify, metrics)
     finally:
         if notifier is not None:
             notifier.stop()
@@ -237,6 +239,7 @@ def _process(
     lease_seconds: float,
     log: LogFn,
     notify: NotifyConfig | None = None,
+    metrics: WorkerMetrics | None = None,
 ) -> None:
     started = time.perf_counter()
     what = f"worker {worker_id}: job {job.id} {job.article_id}@{job.revision} -> {job.target_lang}"
@@ -264,17 +267,24 @@ def _process(
             state = queue.fail(bind, job.id, worker_id, error)
         except Exception as db_exc:  # the lease will expire and the job run again
             state = f"not recorded ({type(db_exc).__name__})"
+        if metrics is not None:
+            metrics.jobs.labels("failed" if state == "failed" else "error").inc()
         if isinstance(exc, _StartError):
             log(f"{what}: cannot start the engine: {error} (job {state or 'lost'})")
             raise cause from None
         log(f"{what}: error after {time.perf_counter() - started:.2f}s: {error} (job {state or 'lost'})")
         return
-    cached = f"cache {engine.hits - hits}/{engine.hits - hits + engine.misses - misses}"
+    seconds = time.perf_counter() - started
+    hit, missed = engine.hits - hits, engine.misses - misses
     if saved:
         status = f"done, {edition.status} ({edition.confidence:.2f})"
+        if metrics is not None:
+            metrics.observe(job.target_lang, seconds, len(edition.segments), hit, missed)
     else:
         status = "lease lost, edition discarded" + (" (renewal refused)" if keeper.lost else "")
-    log(f"{what}: {status} in {time.perf_counter() - started:.2f}s, {cached}")
+        if metrics is not None:
+            metrics.jobs.labels("lost").inc()
+    log(f"{what}: {status} in {seconds:.2f}s, cache {hit}/{hit + missed}")
 
 
 class _StartError(Exception):

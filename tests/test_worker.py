@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, MetaData, create_engine, make_url, select, text, update
@@ -33,8 +34,10 @@ from lintas.engines.cache import CachedEngine
 from lintas.engines.fake import FakeEngine
 from lintas.errors import ModelError
 from lintas.evaluate import Document, document_article, load_documents
+from lintas.loadtest import free_port
 from lintas.store import db, queue, repo
 from lintas.store.schema import editions, jobs
+from lintas.telemetry import WorkerMetrics
 from lintas.worker import chaos_run, run_worker
 
 PG_ENV = "LINTAS_TEST_POSTGRES_URL"
@@ -152,8 +155,9 @@ def test_cached_engine_serves_hits_and_sends_only_misses(store: Store) -> None:
 def test_only_the_changed_paragraph_is_translated_again(store: Store) -> None:
     inner = FakeEngine()
     first = article()
+    metrics = WorkerMetrics()
     repo.upsert_article(store.engine, first, ["en"])
-    assert run_worker(store.engine, lambda: inner, worker_id="w1", exit_when_idle=True, log=quiet) == 1
+    assert run_worker(store.engine, lambda: inner, worker_id="w1", exit_when_idle=True, log=quiet, metrics=metrics) == 1
     assert engine_segments(inner) == len(split_article(first)) == 6
 
     changed = article(
@@ -164,8 +168,15 @@ def test_only_the_changed_paragraph_is_translated_again(store: Store) -> None:
         )
     )
     assert repo.upsert_article(store.engine, changed, ["en"]) == (2, True)
-    assert run_worker(store.engine, lambda: inner, worker_id="w2", exit_when_idle=True, log=quiet) == 1
+    assert run_worker(store.engine, lambda: inner, worker_id="w2", exit_when_idle=True, log=quiet, metrics=metrics) == 1
     assert engine_segments(inner) == 6 + 1
+    port = free_port()
+    metrics.serve(port)  # what Prometheus scrapes from `lintas worker --metrics-port`
+    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "lintas_segment_cache_hits_total 5.0" in scraped and "lintas_segment_cache_misses_total 7.0" in scraped
+    assert 'lintas_worker_jobs_total{outcome="done"} 2.0' in scraped
+    assert 'lintas_translation_segments_total{lang="en"} 12.0' in scraped
+    assert 'lintas_translation_seconds_count{lang="en"} 2.0' in scraped
     first_ed = repo.get_edition(store.engine, "a1", "en", revision=1)
     second_ed = repo.get_edition(store.engine, "a1", "en", revision=2)
     assert first_ed is not None and second_ed is not None and second_ed.revision == 2

@@ -7,10 +7,8 @@ Several apps can live in one process (tests do): nothing is registered on the gl
 * ``lintas_http_requests_total{method,route,status}`` and ``lintas_http_request_duration_seconds{method,route}``
   (``route`` is the route's template, e.g. ``/v1/articles/{article_id}``, so ids never become labels).
 * ``lintas_translate_request_seconds``: the synchronous ``POST /v1/translate``.
-* Hooks for the translation work itself, for workers to report: :meth:`Metrics.observe_translation`
-  (``lintas_translation_seconds``, ``lintas_translation_segments_total``,
-  ``lintas_translation_segments_per_second``) and :meth:`Metrics.cache_hit` / :meth:`Metrics.cache_miss`
-  (``lintas_segment_cache_{hits,misses}_total``).
+* The translation work itself (time per article and language, segments per second, segment-cache hits) is
+  measured where it happens, in each worker process: :mod:`lintas.telemetry` (``lintas worker --metrics-port``).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +31,6 @@ log = logging.getLogger(__name__)
 
 _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _TRANSLATE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
-_ARTICLE_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0)
 
 
 class _JobsCollector:
@@ -89,46 +86,6 @@ class Metrics:
             buckets=_TRANSLATE_BUCKETS,
             registry=self.registry,
         )
-        self.translation_seconds = Histogram(
-            "lintas_translation_seconds",
-            "Time to translate one article into one language (reported by workers).",
-            ["lang"],
-            buckets=_ARTICLE_BUCKETS,
-            registry=self.registry,
-        )
-        self.translation_segments = Counter(
-            "lintas_translation_segments",
-            "Segments translated (reported by workers).",
-            ["lang"],
-            registry=self.registry,
-        )
-        self.segments_per_second = Gauge(
-            "lintas_translation_segments_per_second",
-            "Segments per second of the last translation reported, per language.",
-            ["lang"],
-            registry=self.registry,
-        )
-        self.cache_hits = Counter(
-            "lintas_segment_cache_hits", "Segments taken from the segment cache.", registry=self.registry
-        )
-        self.cache_misses = Counter(
-            "lintas_segment_cache_misses", "Segments not found in the segment cache.", registry=self.registry
-        )
-
-    # --- hooks for the translation work (workers) ---------------------------------------------------------
-
-    def observe_translation(self, lang: str, seconds: float, segments: int) -> None:
-        """One article translated into ``lang``: ``segments`` segments in ``seconds``."""
-        self.translation_seconds.labels(lang).observe(max(0.0, seconds))
-        self.translation_segments.labels(lang).inc(max(0, segments))
-        if seconds > 0:
-            self.segments_per_second.labels(lang).set(segments / seconds)
-
-    def cache_hit(self, count: int = 1) -> None:
-        self.cache_hits.inc(count)
-
-    def cache_miss(self, count: int = 1) -> None:
-        self.cache_misses.inc(count)
 
     # --- HTTP -----------------------------------------------------------------------------------------------
 
