@@ -13,6 +13,7 @@ without a driver get ``psycopg`` (version 3).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -27,6 +28,11 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 from lintas import settings
+
+try:
+    import fcntl
+except ImportError:  # Windows: processes wait in SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Bind", "DEFAULT_FILE_NAME", "make_engine", "upgrade", "transaction", "utcnow", "MIGRATIONS_DIR"]
 
@@ -138,18 +144,61 @@ def transaction(bind: Bind, *, write: bool = True) -> Iterator[Connection]:
             yield conn
 
 
-_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class _SQLiteWriterLock:
+    """One writing transaction at a time on an SQLite file, across threads and processes.
+
+    Threads of a process queue on an RLock (reentrant: a write inside a write is the same transaction); the
+    processes sharing the file (several ``lintas serve`` workers, ``lintas worker`` processes) queue on an ``flock`` of
+    ``<database>.lock``, which the kernel hands over as soon as it is released. Without them writers wait in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms: ingest p99 of seconds under load.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._local = threading.RLock()
+        self._path = path
+        self._fd: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        self._local.acquire()
+        try:
+            if self._depth == 0 and self._path is not None and fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._local.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._local.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _SQLiteWriterLock] = weakref.WeakKeyDictionary()
 _WRITER_LOCKS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.RLock | None:
-    """On SQLite, one writing transaction at a time per process: threads queue on a lock instead of
-    SQLite's busy handler, which sleeps in steps of up to 100 ms (ingest p99 of seconds under load).
-    Other processes (workers) still wait through ``busy_timeout``."""
+def _writer_lock(engine: Engine) -> _SQLiteWriterLock | None:
+    """The engine's :class:`_SQLiteWriterLock` (None for other databases, whose writers do not queue)."""
     if engine.dialect.name != "sqlite":
         return None
     with _WRITER_LOCKS_GUARD:
-        return _WRITER_LOCKS.setdefault(engine, threading.RLock())
+        lock = _WRITER_LOCKS.get(engine)
+        if lock is None:
+            database = engine.url.database
+            path = None if database in (None, "", ":memory:") else database + ".lock"
+            lock = _WRITER_LOCKS[engine] = _SQLiteWriterLock(path)
+        return lock
 
 
 # --- migrations ----------------------------------------------------------------------------------------------
