@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from dbs import database_url
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, func, make_url, select, text
-from test_service import ARTICLE, PG_ENV, _empty_postgres, article_body, assert_error
+from sqlalchemy import Engine, func, select
+from test_service import ARTICLE, article_body, assert_error
 
 from lintas.service import auth as auth_module
 from lintas.service import create_app
@@ -43,34 +43,9 @@ ROUTES: list[tuple[str, str, str, Any]] = [  # method, path, role needed, JSON b
 # --- fixtures ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def auth_postgres_url() -> str | None:
-    configured = os.environ.get(PG_ENV)
-    if not configured:
-        return None
-    url = make_url(configured)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
-            if found.scalar() is None:
-                conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return url.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'auth.sqlite'}"
-    url = request.getfixturevalue("auth_postgres_url")
-    if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    _empty_postgres(url)
-    return url
+    return database_url(request.param, tmp_path, PG_DATABASE)
 
 
 @pytest.fixture

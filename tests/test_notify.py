@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import Engine, select, update
-from test_service import ARTICLE, db_url, postgres_url  # noqa: F401  (fixtures)
+from test_service import ARTICLE, db_url  # noqa: F401  (a fixture)
 
 from lintas.article import Article
 from lintas.engines.fake import FakeEngine

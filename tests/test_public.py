@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import etree, html
 from sqlalchemy import Engine
-from test_service import ARTICLE, db_url, postgres_url  # noqa: F401  (fixtures)
+from test_service import ARTICLE, db_url  # noqa: F401  (a fixture)
 
 from lintas.article import Article
 from lintas.engines.fake import FakeEngine

@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx2
 import pytest
+from dbs import database_url
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, create_engine, make_url, text, update
+from sqlalchemy import Engine, text, update
 
 from lintas.article import Edition
 from lintas.engines.fake import FakeEngine
@@ -27,7 +28,6 @@ from lintas.service import create_app
 from lintas.store import db, keys, queue, repo
 from lintas.store.schema import jobs
 
-PG_ENV = "LINTAS_TEST_POSTGRES_URL"
 PG_DATABASE = "lintas_service_test"
 TARGETS = ["ar", "en", "fr", "ja", "zh"]
 
@@ -58,46 +58,9 @@ def article_body(**changes: Any) -> dict[str, Any]:
 # --- fixtures ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """The URL of this file's own PostgreSQL database (created when missing), or None without LINTAS_TEST_POSTGRES_URL."""
-    configured = os.environ.get(PG_ENV)
-    if not configured:
-        return None
-    url = make_url(configured)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
-            if found.scalar() is None:
-                conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return url.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
-def _empty_postgres(url: str) -> None:
-    engine = db.make_engine(url)
-    try:
-        with engine.begin() as conn:
-            existing = MetaData()
-            existing.reflect(conn)
-            existing.drop_all(conn)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'service.sqlite'}"
-    url = request.getfixturevalue("postgres_url")
-    if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/db)")
-    _empty_postgres(url)
-    return url
+    return database_url(request.param, tmp_path, PG_DATABASE)
 
 
 def api_key(db_url: str, role: str = "admin", **options: Any) -> str:

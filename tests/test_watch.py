@@ -7,7 +7,6 @@ server, on PostgreSQL too (in its own database, from a clean schema).
 from __future__ import annotations
 
 import html
-import os
 import random
 import threading
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, MetaData, create_engine, func, make_url, select, text
+from dbs import database_url
+from sqlalchemy import Engine, func, select
 
 from lintas.cli import cli
 from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id, parse_feed
@@ -26,7 +26,6 @@ from lintas.store import db, queue, repo
 from lintas.store.schema import feed_items, feed_sources, jobs
 from lintas.watch import USER_AGENT, PollResult, make_client, next_delay, poll_once, safe_poll, watch
 
-PG_ENV = "LINTAS_TEST_POSTGRES_URL"
 PG_DATABASE = "lintas_watch_test"
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -119,37 +118,10 @@ class Store:
     url: str  # with the password: the CLI connects with it
 
 
-def _postgres_url() -> str:
-    base = make_url(os.environ[PG_ENV])
-    admin = create_engine(db.make_engine(base).url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
-            if exists.first() is None:
-                conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return db.make_engine(base).url.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'watch.sqlite'}"
-        eng = db.make_engine(url)
-    else:
-        if not os.environ.get(PG_ENV):
-            pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/db)")
-        url = _postgres_url()
-        eng = db.make_engine(url)
-        try:
-            with eng.begin() as conn:  # an empty schema
-                existing = MetaData()
-                existing.reflect(conn)
-                existing.drop_all(conn)
-        except BaseException:
-            eng.dispose()
-            raise
+    url = database_url(request.param, tmp_path, PG_DATABASE)
+    eng = db.make_engine(url)
     try:
         db.upgrade(eng)
         yield Store(eng, url)

@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, MetaData, create_engine, make_url, select, text, update
+from dbs import database_url
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
 
 from lintas.article import Article, Block
@@ -40,7 +41,6 @@ from lintas.store.schema import editions, jobs
 from lintas.telemetry import WorkerMetrics
 from lintas.worker import chaos_run, run_worker
 
-PG_ENV = "LINTAS_TEST_POSTGRES_URL"
 PG_DATABASE = "lintas_worker_test"
 TESTS = Path(__file__).resolve().parent
 NTREX = TESTS / "fixtures" / "ntrex-mini"
@@ -53,38 +53,10 @@ class Store:
     url: str  # with the password: subprocesses connect with it
 
 
-def _postgres_url() -> str:
-    """The worker tests' own database next to LINTAS_TEST_POSTGRES_URL's, created when missing."""
-    base = make_url(os.environ[PG_ENV])
-    admin = create_engine(db.make_engine(base).url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DATABASE})
-            if exists.first() is None:
-                conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    finally:
-        admin.dispose()
-    return db.make_engine(base).url.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'worker.sqlite'}"
-        eng = db.make_engine(url)
-    else:
-        if not os.environ.get(PG_ENV):
-            pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/db)")
-        url = _postgres_url()
-        eng = db.make_engine(url)
-        try:
-            with eng.begin() as conn:  # an empty schema
-                existing = MetaData()
-                existing.reflect(conn)
-                existing.drop_all(conn)
-        except BaseException:
-            eng.dispose()
-            raise
+    url = database_url(request.param, tmp_path, PG_DATABASE)
+    eng = db.make_engine(url)
     try:
         db.upgrade(eng)
         yield Store(eng, url)
