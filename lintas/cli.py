@@ -58,6 +58,17 @@ def _db_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., A
     )
 
 
+def _prepare_database(bind: Any, shown: str) -> None:
+    """Create or migrate the schema; a database that cannot be reached or migrated is one clear error."""
+    from .store import db
+
+    try:
+        db.upgrade(bind)
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+        raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lintas")
 def cli() -> None:
@@ -314,9 +325,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 
     bind = db.make_engine(db_url or None)
     try:
-        db.upgrade(bind)
-    except Exception as exc:
-        raise InputError(f"cannot prepare the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
+        _prepare_database(bind, db_url or "(default)")
     finally:
         bind.dispose()
     os.environ[DATABASE_URL_ENV] = db_url or ""
@@ -391,11 +400,7 @@ def worker(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        try:
-            db.upgrade(bind)
-        except Exception as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
-            raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+        _prepare_database(bind, shown)
         metrics = WorkerMetrics()
         if metrics_port is not None:
             try:
@@ -486,11 +491,7 @@ def watch_cmd(feed_urls: tuple[str, ...], db_url: str, interval: float, once: bo
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        try:
-            db.upgrade(bind)
-        except Exception as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
-            raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
+        _prepare_database(bind, shown)
         if not once:
             watch(bind, feed_urls, interval, langs, stop, report=report)
             return
@@ -760,6 +761,127 @@ def keys_revoke(key_id: str, db_url: str) -> None:
         raise InputError(f"no API key with id {key_id!r} (see: lintas keys list)")
     assert key.revoked_at is not None
     click.echo(f"key {key.id} ({key.name!r}) revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts of the editors' desk (/desk/ of `lintas serve`); passwords are stored as argon2id hashes."""
+
+
+_USER_DB = "Database (SQLAlchemy URL) of the service."
+
+
+def _new_password() -> str:
+    """LINTAS_NEW_PASSWORD when set (scripts), else asked twice without echo."""
+    given = os.environ.get("LINTAS_NEW_PASSWORD")
+    if given:
+        return given
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def _user_line(user: Any) -> str:
+    state = f"disabled {_when(user.disabled_at)}" if user.disabled else "active"
+    return (
+        f"{user.username:<20}  {user.role:<6}  created {_when(user.created_at)}  "
+        f"last login {_when(user.last_login_at)}  {state}  {user.display_name or ''}"
+    ).rstrip()
+
+
+def _no_user(username: str) -> InputError:
+    return InputError(f"no user {username!r} (see: lintas users list)")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", default="editor", show_default=True, type=click.Choice(["read", "ingest", "editor", "admin"]))
+@click.option("--display-name", default=None, help="The name the desk shows (default: the username).")
+@_db_option(_USER_DB)
+def users_add(username: str, role: str, display_name: str | None, db_url: str) -> None:
+    """Add USERNAME; the password is asked for twice (or taken from LINTAS_NEW_PASSWORD)."""
+    from .store.accounts import create_user
+
+    password = _new_password()
+    bind = _key_store(db_url)
+    try:
+        user = create_user(bind, username, password, role, display_name)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        bind.dispose()
+    click.echo(f"added user {user.username!r} (role {user.role})")
+
+
+@users.command("list")
+@_db_option(_USER_DB)
+def users_list(db_url: str) -> None:
+    """Every user: username, role, created, last login, state, display name."""
+    from .store.accounts import list_users
+
+    bind = _key_store(db_url)
+    try:
+        found = list_users(bind)
+    finally:
+        bind.dispose()
+    if not found:
+        click.echo("no users (add one: lintas users add USERNAME --role editor)")
+    for user in found:
+        click.echo(_user_line(user))
+
+
+@users.command("disable")
+@click.argument("username")
+@_db_option(_USER_DB)
+def users_disable(username: str, db_url: str) -> None:
+    """Stop USERNAME from signing in, and sign them out everywhere."""
+    from .store.accounts import disable_user
+
+    bind = _key_store(db_url)
+    try:
+        user = disable_user(bind, username)
+    finally:
+        bind.dispose()
+    if user is None:
+        raise _no_user(username)
+    click.echo(f"user {user.username!r} disabled; their sessions are closed")
+
+
+@users.command("enable")
+@click.argument("username")
+@_db_option(_USER_DB)
+def users_enable(username: str, db_url: str) -> None:
+    """Let a disabled USERNAME sign in again."""
+    from .store.accounts import enable_user
+
+    bind = _key_store(db_url)
+    try:
+        user = enable_user(bind, username)
+    finally:
+        bind.dispose()
+    if user is None:
+        raise _no_user(username)
+    click.echo(f"user {user.username!r} enabled")
+
+
+@users.command("passwd")
+@click.argument("username")
+@_db_option(_USER_DB)
+def users_passwd(username: str, db_url: str) -> None:
+    """Set a new password for USERNAME (asked twice, or LINTAS_NEW_PASSWORD); signs them out everywhere."""
+    from .store.accounts import get_user, set_password
+
+    bind = _key_store(db_url)
+    try:
+        if get_user(bind, username) is None:
+            raise _no_user(username)
+        user = set_password(bind, username, _new_password())
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        bind.dispose()
+    if user is None:
+        raise _no_user(username)
+    click.echo(f"password of {user.username!r} changed; their sessions are closed")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,6 +78,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("cors_origins", "", "Origins (comma-separated) browsers may call the API from; empty: no CORS."),
         Setting("webhook_secret", "", "HMAC secret of POST /v1/webhooks/cms (empty: the webhook is off)."),
         Setting("webhook_tolerance", "300", "Seconds a CMS webhook's timestamp may be off from the server's clock."),
+        Setting("session_hours", "12", "Hours a desk sign-in lasts after its last use (and at most 7 days in all)."),
+        Setting("login_rate_limit", "10/minute", "Desk sign-in attempts per client IP and username ('off': none)."),
+        Setting(
+            "cookie_secure",
+            "",
+            "1: desk cookies are Secure over plain HTTP too (behind a TLS proxy); default: on https.",
+        ),
     )
 }
 

@@ -271,15 +271,21 @@ async def _put_article(request: Request, path_id: str | None, targets: str | Non
     data = await _read_json(request)
     article = await run_in_threadpool(_article_from, data, path_id)
     revision, changed, statuses = await run_in_threadpool(_store, state.database(), article, langs)
+    return stored_answer(request, article.id, revision, changed, statuses)
+
+
+def stored_answer(
+    request: Request, article_id: str, revision: int, changed: bool, statuses: dict[str, Any]
+) -> JSONResponse:
+    """The answer to a stored article: 201 with a new revision, 200 when the content was the same."""
     body = {
-        "id": article.id,
+        "id": article_id,
         "revision": revision,
         "changed": changed,
         "editions": statuses,
-        "links": _links(request, article.id, sorted(statuses)),
+        "links": _links(request, article_id, sorted(statuses)),
     }
-    headers = {"Location": _href(request, article.id)}
-    return _json(body, 201 if changed else 200, headers)
+    return _json(body, 201 if changed else 200, {"Location": _href(request, article_id)})
 
 
 def _job_summary(status: dict[str, Any] | None) -> dict[str, Any] | None:

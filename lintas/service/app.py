@@ -18,6 +18,7 @@ from lintas.ingest import MAX_ARTICLE_BYTES
 from lintas.store.db import alembic_config, make_engine, upgrade
 
 from ..ingest.language import warm_up
+from .accounts import install_desk
 from .api import ServiceState, component_schemas, router
 from .auth import install_security
 from .errors import BodyLimitMiddleware, install_error_handlers
@@ -87,6 +88,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(router)
     install_webhooks(app)
+    install_desk(app)  # /desk/: sign-in with sessions, HTML answers
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics

@@ -45,7 +45,7 @@ from lintas.signature import sign, verify
 from lintas.store import receipts, repo
 from lintas.store.db import transaction, utcnow
 
-from .api import _JSON_BODY, _article_from, _href, _json, _links, _read_json, _state, _Targets, _targets
+from .api import _JSON_BODY, _article_from, _read_json, _state, _Targets, _targets, stored_answer
 from .errors import ApiError
 
 __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
@@ -129,14 +129,7 @@ async def cms_webhook(request: Request, targets: _Targets = None) -> JSONRespons
     article = await run_in_threadpool(_article_from, await _read_json(request), None)
     db = _state(request).database()
     revision, changed, statuses = await run_in_threadpool(_store, db, delivery, article, langs, config.tolerance)
-    body = {
-        "id": article.id,
-        "revision": revision,
-        "changed": changed,
-        "editions": statuses,
-        "links": _links(request, article.id, sorted(statuses)),
-    }
-    return _json(body, 201 if changed else 200, {"Location": _href(request, article.id)})
+    return stored_answer(request, article.id, revision, changed, statuses)
 
 
 def install_webhooks(app: FastAPI) -> None:

@@ -48,6 +48,8 @@ __all__ = [
     "feed_sources",
     "feed_items",
     "deliveries",
+    "users",
+    "sessions",
     "ROLES",
     "DELIVERY_STATES",
     "JOB_STATES",
@@ -232,4 +234,36 @@ deliveries = Table(  # the outbox of signed outbound webhooks, written in the ed
     UniqueConstraint("url", "event", "event_key"),
     CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
     Index(None, "state", "next_attempt_at"),
+)
+
+# --- accounts: the editors' desk (migration 0003) -----------------------------------------------------------
+
+users = Table(  # people who sign in to the desk; passwords are argon2id hashes (lintas.store.accounts)
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False),  # lower case
+    Column("display_name", String(200), nullable=True),
+    Column("password_hash", String(255), nullable=False),  # argon2's PHC string, parameters included
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("last_login_at", UTCDateTime, nullable=True),
+    UniqueConstraint("username"),
+    CheckConstraint("role IN ('read', 'ingest', 'editor', 'admin')", name="role"),
+)
+
+sessions = Table(  # signed-in browsers: only sha256 of the cookie's token is stored
+    "sessions",
+    metadata,
+    Column("id", String(_HASH), nullable=False),  # sha256 of the session token, hex
+    Column("user_id", Integer, nullable=False),
+    Column("csrf_token", String(64), nullable=False),  # what the session's forms must send back
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),  # slides forward with use (lintas.store.accounts)
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["user_id"], ["users.id"]),
+    Index(None, "expires_at"),
+    Index(None, "user_id"),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Subquery, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, func, select
 
 from ..article import Article, Edition
 from .db import Bind, transaction
@@ -51,6 +51,16 @@ def _newest_public(lang: str | None = None) -> Subquery:
     return query.group_by(e.c.article_id, e.c.target_lang).subquery()
 
 
+def _is_newest(newest: Subquery) -> ColumnElement[bool]:
+    """The join condition of an edition row with :func:`_newest_public`."""
+    e = editions
+    return and_(
+        e.c.article_id == newest.c.article_id,
+        e.c.target_lang == newest.c.target_lang,
+        e.c.revision == newest.c.revision,
+    )
+
+
 def _headlines(conn: Connection, article_ids: list[str]) -> dict[str, dict[str, str | None]]:
     if not article_ids:
         return {}
@@ -58,14 +68,7 @@ def _headlines(conn: Connection, article_ids: list[str]) -> dict[str, dict[str, 
     e = editions
     rows = conn.execute(
         select(e.c.article_id, e.c.target_lang, e.c.headline)
-        .join(
-            newest,
-            and_(
-                e.c.article_id == newest.c.article_id,
-                e.c.target_lang == newest.c.target_lang,
-                e.c.revision == newest.c.revision,
-            ),
-        )
+        .join(newest, _is_newest(newest))
         .where(e.c.article_id.in_(article_ids))
     )
     out: dict[str, dict[str, str | None]] = {article_id: {} for article_id in article_ids}
@@ -126,14 +129,7 @@ def latest(bind: Bind, lang: str, limit: int = 50) -> list[Listing]:
         newest = _newest_public(lang)
         rows = conn.execute(
             select(a.c.id, a.c.section, e.c.created_at, e.c.edition_json)
-            .join(
-                newest,
-                and_(
-                    e.c.article_id == newest.c.article_id,
-                    e.c.target_lang == newest.c.target_lang,
-                    e.c.revision == newest.c.revision,
-                ),
-            )
+            .join(newest, _is_newest(newest))
             .join(a, a.c.id == e.c.article_id)
             .where(a.c.published.is_(True))
             .order_by(e.c.created_at.desc(), a.c.id)
