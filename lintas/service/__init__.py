@@ -6,6 +6,7 @@
   :mod:`lintas.service.metrics`: Prometheus metrics on a per-app registry;
 * :mod:`lintas.service.auth`: API keys and roles (:func:`~lintas.service.auth.require`), CORS;
   :mod:`lintas.service.ratelimit`: rate limits; :mod:`lintas.service.webhooks`: the signed CMS webhook.
+* :mod:`lintas.service.accounts`: signing in to the editors' desk (``/desk/``: sessions, CSRF, HTML pages).
 """
 
 from __future__ import annotations

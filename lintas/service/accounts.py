@@ -96,7 +96,7 @@ class DeskConfig:
         hours = settings.get("session_hours").strip()
         try:
             ttl = timedelta(hours=float(hours))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, nan, inf, beyond timedelta
             ttl = timedelta(0)
         if ttl <= timedelta(0):
             raise InputError(f"LINTAS_SESSION_HOURS={hours!r} is not a positive number of hours")
