@@ -38,6 +38,8 @@ TABLES = {
     "deliveries",
     "users",
     "sessions",
+    "edition_changes",
+    "glossary_terms",
 }
 TARGETS = ["en", "zh", "ja", "ar", "fr"]
 
@@ -125,7 +127,7 @@ def test_migration_creates_every_table_and_matches_the_models(engine: Engine) ->
     names = set(inspect(engine).get_table_names())
     assert names >= TABLES | {"alembic_version"}
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, list(ALL_METADATA)) == []
     db.upgrade(engine)  # at head already: nothing to do

@@ -50,6 +50,8 @@ __all__ = [
     "deliveries",
     "users",
     "sessions",
+    "edition_changes",
+    "glossary_terms",
     "ROLES",
     "DELIVERY_STATES",
     "JOB_STATES",
@@ -266,4 +268,40 @@ sessions = Table(  # signed-in browsers: only sha256 of the cookie's token is st
     ForeignKeyConstraint(["user_id"], ["users.id"]),
     Index(None, "expires_at"),
     Index(None, "user_id"),
+)
+
+# --- the editors' desk: what editors changed, and the glossary they keep (migration 0004) -------------------
+
+edition_changes = Table(  # the audit trail of an edition: corrections, approvals, holds, re-translations
+    "edition_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(_ID), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("target_lang", String(_LANG), nullable=False),
+    Column("action", String(32), nullable=False),  # correct, approve, hold, retranslate
+    Column("segment_id", String(100), nullable=True),  # correct / retranslate of one segment
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("author", String(100), nullable=False),  # the desk user's username
+    Column("note", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["article_id", "revision", "target_lang"],
+        ["editions.article_id", "editions.revision", "editions.target_lang"],
+    ),
+    Index(None, "article_id", "target_lang"),
+    Index(None, "created_at"),
+)
+
+glossary_terms = Table(  # terms editors add or change in the desk, on top of the starter glossary and files
+    "glossary_terms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(300), nullable=False),  # the Indonesian term, as written
+    Column("term_json", Text, nullable=False),  # the whole lintas.glossary.Term as JSON
+    Column("updated_by", String(100), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),  # a removed term stays for the audit
+    UniqueConstraint("source"),
 )
