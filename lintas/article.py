@@ -86,7 +86,7 @@ class SegmentAlignment(BaseModel):
     source: str
     target: str
     attempts: int = 1
-    origin: Literal["engine", "memory"] = "engine"  # memory: reused from the translation memory
+    origin: Literal["engine", "memory", "editor"] = "engine"  # memory: reused from the TM; editor: corrected
     flags: list[Flag] = Field(default_factory=list)
     suggestions: list[Suggestion] = Field(default_factory=list)
 

@@ -410,7 +410,9 @@ def worker(
                     f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror or exc}"
                 ) from None
         memory = _memory()
-        options = Options.from_settings(_glossary(), memory)
+        from .store.glossary_terms import with_database_terms  # desk terms, re-read as they change
+
+        options = Options.from_settings(with_database_terms(_glossary(), bind), memory)
         click.echo(f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s", err=True)
         done = run_worker(
             bind,

@@ -17,6 +17,7 @@ A starter glossary of Indonesian state bodies, titles and exonyms ships with Lin
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -40,6 +41,10 @@ __all__ = [
     "protect_terms",
     "restore_terms",
     "CSV_COLUMNS",
+    "terms_to_csv",
+    "terms_from_csv",
+    "term_to_mapping",
+    "term_from_mapping",
 ]
 
 CSV_COLUMNS = ["source", "aliases", *TARGETS, "case", "category", "enforce", "notes"]
@@ -179,20 +184,46 @@ class Glossary:
     # -- files ----------------------------------------------------------------------------
     def to_csv(self, path: str | Path) -> int:
         with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            for term in self.terms:
-                row = {
-                    "source": term.source,
-                    "aliases": _ALT_SEP.join(term.aliases),
-                    "case": "sensitive" if term.case_sensitive else "insensitive",
-                    "category": term.category,
-                    "enforce": "yes" if term.enforce else "no",
-                    "notes": term.notes,
-                }
-                row.update({lang: _ALT_SEP.join(term.forms.get(lang, ())) for lang in TARGETS})
-                writer.writerow(row)
+            handle.write(terms_to_csv(self.terms))
         return len(self.terms)
+
+
+def terms_to_csv(terms: Iterable[Term]) -> str:
+    """``terms`` in the glossary's CSV format (:data:`CSV_COLUMNS`; ``avoid`` forms are not part of it)."""
+    handle = io.StringIO(newline="")
+    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for term in terms:
+        row = {
+            "source": term.source,
+            "aliases": _ALT_SEP.join(term.aliases),
+            "case": "sensitive" if term.case_sensitive else "insensitive",
+            "category": term.category,
+            "enforce": "yes" if term.enforce else "no",
+            "notes": term.notes,
+        }
+        row.update({lang: _ALT_SEP.join(term.forms.get(lang, ())) for lang in TARGETS})
+        writer.writerow(row)
+    return handle.getvalue()
+
+
+def term_to_mapping(term: Term) -> dict[str, Any]:
+    """``term`` as a plain mapping in the YAML entry format (what :func:`term_from_mapping` reads)."""
+    return {
+        "source": term.source,
+        "aliases": list(term.aliases),
+        "forms": {lang: list(forms) for lang, forms in term.forms.items()},
+        "avoid": {lang: list(forms) for lang, forms in term.avoid.items() if forms},
+        "case": "sensitive" if term.case_sensitive else "insensitive",
+        "category": term.category,
+        "notes": term.notes,
+        "enforce": term.enforce,
+    }
+
+
+def term_from_mapping(entry: Any, where: str = "term") -> Term:
+    """A :class:`Term` from a mapping in the YAML entry format; InputError (naming ``where``) when it is not one."""
+    return _term(entry, where)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -254,11 +285,20 @@ def _read_yaml(path: Path) -> list[Term]:
 
 def _read_csv(path: Path) -> list[Term]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+        return terms_from_csv(handle.read(), str(path))
+
+
+def terms_from_csv(text: str, where: str = "CSV") -> list[Term]:
+    """The terms of a glossary CSV (:data:`CSV_COLUMNS`, header row first); InputError naming the line."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
         if not reader.fieldnames or "source" not in reader.fieldnames:
-            raise InputError(f"{path}: the first row must name the columns, including 'source'")
+            raise InputError(f"{where}: the first row must name the columns, including 'source'")
         terms = []
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise InputError(f"{where} line {line}: more cells than columns")
             entry = {
                 "source": row.get("source"),
                 "aliases": row.get("aliases") or None,
@@ -268,7 +308,9 @@ def _read_csv(path: Path) -> list[Term]:
                 "enforce": row.get("enforce") or "yes",
                 "notes": row.get("notes"),
             }
-            terms.append(_term(entry, f"{path} line {line}"))
+            terms.append(_term(entry, f"{where} line {line}"))
+    except csv.Error as exc:
+        raise InputError(f"{where} line {reader.line_num}: not valid CSV ({exc})") from None
     return terms
 
 

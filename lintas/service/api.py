@@ -78,7 +78,9 @@ class ServiceState:
 
                 try:
                     engine = get_engine(self.engine_name)
-                    options = Options.from_settings(_glossary())
+                    from lintas.store.glossary_terms import with_database_terms
+
+                    options = Options.from_settings(with_database_terms(_glossary(), self.db))
                 except InputError as err:
                     raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
                 self.translator, self.options = engine, options

@@ -21,6 +21,8 @@ from ..ingest.language import warm_up
 from .accounts import install_desk
 from .api import ServiceState, component_schemas, router
 from .auth import install_security
+from .desk import install_desk_pages
+from .desk_glossary import router as desk_glossary_router
 from .errors import BodyLimitMiddleware, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .public import router as public_router
@@ -89,6 +91,8 @@ def create_app(
     app.include_router(router)
     install_webhooks(app)
     install_desk(app)  # /desk/: sign-in with sessions, HTML answers
+    app.include_router(desk_glossary_router)  # /desk/glossary
+    install_desk_pages(app)  # /desk/ list, article view, corrections, approve / hold
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
