@@ -61,6 +61,11 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Base URL of the public site in feeds, sitemaps and hreflang links (default: the request's own).",
         ),
+        Setting(
+            "desk_engines",
+            "",
+            "Engines (comma-separated) editors may re-translate with in the desk (default: LINTAS_ENGINE).",
+        ),
         Setting("webhook_urls", "", "URLs (comma-separated) the workers POST a signed edition.ready event to."),
         Setting("webhook_signing_secret", "", "HMAC secret that signs the outbound webhooks (see docs/service.md)."),
         Setting(

@@ -68,6 +68,7 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 def memory_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'memory.sqlite'}"
     monkeypatch.setenv("LINTAS_MEMORY", url)
+    monkeypatch.setenv("LINTAS_DESK_ENGINES", "fake")
     monkeypatch.delenv("LINTAS_WEBHOOK_URLS", raising=False)
     return url
 
@@ -246,6 +247,28 @@ def test_correction_approve_and_the_public_page_and_feed_show_it(
     with TranslationMemory(memory_url) as memory:
         match = memory.exact(FLAGGED_SOURCE, "en")
     assert match is not None and match.target == FIX
+
+
+def test_retranslate_a_segment_or_the_edition_with_a_configured_engine(client: TestClient, editor: str) -> None:
+    assert (
+        client.post("/desk/articles/a1/en/segments/b0.s0", data={"text": FIX, "csrf_token": editor}).status_code == 303
+    )
+    view = text_of(client.get("/desk/articles/a1?lang=en"))
+    assert 'name="engine"' in view and "Re-translate the English edition" in view
+    path = "/desk/articles/a1/en/retranslate"
+    assert client.post(path, data={"engine": "fake", "segment": "b0.s0"}).status_code == 403  # no CSRF token
+    done = client.post(path, data={"engine": "fake", "segment": "b0.s0", "csrf_token": editor})
+    assert done.status_code == 303 and done.headers["location"].endswith("done=retranslated#seg-b0-s0")
+    view = text_of(client.get("/desk/articles/a1?lang=en"))
+    assert FIX not in view.split("History")[0]  # the segment is the engine's again
+    assert "Re-translated" in view and "fake (fake-1)" in view  # audited, with the engine
+    edition = client.post(path, data={"engine": "fake", "csrf_token": editor})
+    assert edition.status_code == 303
+    assert text_of(client.get("/desk/articles/a1?lang=en")).count("Re-translated") == 2
+    unknown = client.post(path, data={"engine": "nllb", "csrf_token": editor})
+    assert unknown.status_code == 400 and "not an engine of the desk" in text_of(unknown)
+    missing = client.post(path, data={"engine": "fake", "segment": "b9.s9", "csrf_token": editor})
+    assert missing.status_code == 404
 
 
 def test_hold_and_approve_change_what_readers_see(client: TestClient, editor: str) -> None:

@@ -15,6 +15,9 @@ Server-rendered HTML (Jinja2, autoescaped, no script: the desk's CSP allows none
   (:func:`lintas.store.review.apply_correction`), written to the translation memory (``LINTAS_MEMORY``).
 * ``POST /desk/articles/{id}/{lang}/approve`` and ``.../hold`` (optional ``note``); ``POST
   /desk/articles/{id}/unpublish``.
+* ``POST /desk/articles/{id}/{lang}/retranslate`` (``engine``, optional ``segment``): the edition or one segment
+  translated again with one of ``LINTAS_DESK_ENGINES`` (:func:`lintas.store.review.retranslate`); the request
+  waits for the engine.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ DONE_MESSAGES = {
     "approved": "Edition approved: it is published.",
     "held": "Edition held: readers do not see it until it is approved.",
     "unpublished": "Article unpublished: its public pages now answer 410 Gone.",
+    "retranslated": "Re-translated. Check the new translation; the edition's status follows the quality checks.",
 }
 _EDITOR = require_editor_session()
 
@@ -80,9 +84,29 @@ class DeskResources:
     webhook settings (read when the app is made)."""
 
     notify: Any = None
+    engine_names: tuple[str, ...] = ()
     _memory: Any = None
     _opened: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _engines: dict[str, Any] = field(default_factory=dict)
+    engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
+
+    def engine(self, name: str) -> tuple[Any, Any]:
+        """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads)."""
+        if name not in self.engine_names:
+            raise ValueError(f"“{name}” is not an engine of the desk: choose from {', '.join(self.engine_names)}")
+        with self._lock:
+            if name not in self._engines:
+                from lintas.engines import get_engine
+                from lintas.pipeline import Options
+
+                from .api import _glossary
+
+                try:
+                    self._engines[name] = (get_engine(name), Options.from_settings(_glossary()))
+                except InputError as exc:
+                    raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
+            return self._engines[name]
 
     def memory(self) -> Any:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
@@ -104,8 +128,13 @@ class DeskResources:
     def close(self) -> None:
         with self._lock:
             memory, self._memory, self._opened = self._memory, None, False
+            engines, self._engines = list(self._engines.values()), {}
         if memory is not None:
             memory.close()
+        for engine, _options in engines:
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
 
 
 def _notify_config() -> Any:
@@ -121,7 +150,8 @@ def _notify_config() -> Any:
 def install_desk_pages(app: FastAPI) -> None:
     """Add the desk's pages to ``app`` (after :func:`~lintas.service.accounts.install_desk`); the translation
     memory they open is closed when the app's lifespan ends."""
-    resources = DeskResources(notify=_notify_config())
+    names = [n.strip() for n in (settings.get("desk_engines") or settings.get("engine")).split(",") if n.strip()]
+    resources = DeskResources(notify=_notify_config(), engine_names=tuple(dict.fromkeys(names)))
     app.state.lintas_desk_pages = resources
     inner: Callable[[Any], Any] = app.router.lifespan_context
 
@@ -396,7 +426,9 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
             "approve": f"{base}/{quote(lang, safe='')}/approve",
             "hold": f"{base}/{quote(lang, safe='')}/hold",
             "unpublish": f"{base}/unpublish",
+            "retranslate": f"{base}/{quote(lang, safe='')}/retranslate",
         },
+        "engines": list(_resources(request).engine_names),
         "list_href": f"{root}/desk/",
     }
 
@@ -490,3 +522,25 @@ async def unpublish(request: Request, article_id: str, user: Annotated[User, _ED
     if not found:
         raise _not_found(f"There is no article “{article_id[:200]}”.")
     return _redirect(_view_url(request, article_id, lang, "unpublished"))
+
+
+@router.post("/articles/{article_id}/{lang}/retranslate")
+async def retranslate(request: Request, article_id: str, lang: str, user: Annotated[User, _EDITOR]) -> Response:
+    """Translate the edition, or one segment of it (form field ``segment``), again with the engine in ``engine``."""
+    _check_lang(lang)
+    form = await _form(request)
+    segment_id = form.get("segment", "").strip() or None
+    resources = _resources(request)
+    db = _state(request).database()
+
+    def run() -> None:
+        engine, options = resources.engine(form.get("engine", "").strip())
+        with resources.engine_lock:
+            review.retranslate(
+                db, article_id, lang, engine, user.username, segment_id=segment_id, options=options,
+                notify=resources.notify,
+            )  # fmt: skip
+
+    await _call(request, article_id, lang, run)
+    anchor = f"#{_anchor(segment_id)}" if segment_id else ""
+    return _redirect(_view_url(request, article_id, lang, "retranslated") + anchor)

@@ -345,3 +345,66 @@ def edition_changes_for(bind: Bind, article_id: str, lang: str | None = None) ->
         )
         for r in rows
     ]
+
+
+def retranslate(
+    bind: Bind,
+    article_id: str,
+    lang: str,
+    engine: Any,
+    author: str,
+    *,
+    segment_id: str | None = None,
+    options: Any = None,
+    notify: NotifyConfig | None = None,
+) -> Edition:
+    """Translate the newest edition in ``lang`` again with ``engine`` (a :class:`lintas.engines.Engine`), audited
+    as ``retranslate`` with the engine in the note.
+
+    * ``segment_id``: that segment only; its new translation goes in as a correction would (checked, the edition
+      re-assembled), with origin ``engine``. Nothing goes to the translation memory: it is not a human's.
+    * else the whole edition, from the source revision, through the pipeline (checks, retries, the hold policy:
+      the new edition's status is the policy's).
+
+    The engine runs outside any transaction (it may take a while); the edition is then replaced if it is still the
+    newest. Raises LookupError for an unknown article, edition or segment.
+    """
+    from lintas.pipeline import translate_article
+
+    with transaction(bind, write=False) as conn:
+        row = _edition_row(conn, article_id, lang, lock=False)
+        if row is None:
+            raise LookupError(f"article {article_id!r} has no {lang} edition")
+        revision = int(row.revision)
+        article = _source(conn, article_id, revision)
+    if article is None:
+        raise LookupError(f"article {article_id!r} has no revision {revision}")
+    used = f"{engine.name} ({engine.model})"
+    if segment_id is None:
+        fresh = translate_article(article, [lang], engine, pivot="", options=options)[0].edition
+        fresh = fresh.model_copy(update={"revision": revision})
+    else:
+        unit = next((u for u in split_article(article) if u.segment.id == segment_id), None)
+        if unit is None:
+            raise LookupError(f"edition {article_id!r} ({lang}) has no segment {segment_id!r}")
+        (text,) = engine.translate_batch([unit.segment], article.source_lang, lang)
+    with transaction(bind) as conn:
+        current_revision, current = _locked(conn, article_id, lang)
+        if current_revision != revision:
+            raise LookupError(f"the {lang} edition of {article_id!r} changed meanwhile: open it again")
+        if segment_id is None:
+            new, before, after = fresh, current.headline, fresh.headline
+        else:
+            new = review.correct(current, segment_id, text, article=article)
+            new.segments = [
+                s.model_copy(update={"origin": "engine"}) if s.id == segment_id else s for s in new.segments
+            ]
+            before = next(s.target for s in current.segments if s.id == segment_id)
+            after = next(s.target for s in new.segments if s.id == segment_id)
+        _save(conn, new, revision)
+        change = _audit(
+            conn, new, revision, "retranslate", author, segment_id=segment_id, before=before, after=after, note=used
+        )
+        if new.status == "published" or current.status == "published":
+            _announce(conn, notify, new, revision, change)
+    return new
