@@ -1,4 +1,5 @@
-"""Shared fixtures: a Playwright-driven Chromium and the real service over HTTP (see tests/browser.py)."""
+"""Shared fixtures: cheap password hashes, a Playwright-driven Chromium and the real service over HTTP (see
+tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ from typing import Any
 
 import pytest
 from browser import CHROMIUM_FLAGS, LiveServer, require_browser, start_server
+from deskutil import CHEAP
+
+from lintas.store import accounts
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Desk passwords hashed with cheap argon2 parameters in-process (tests that need the real ones set them)."""
+    monkeypatch.setattr(accounts, "PASSWORD_HASHER", CHEAP)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 from dbs import database_url
+from deskutil import PASSWORD, add_desk_users, csrf_of
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -28,13 +29,6 @@ from lintas.store import accounts, db
 from lintas.store.schema import sessions, users
 
 PG_DATABASE = "lintas_accounts_test"
-PASSWORD = "correct horse battery"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "PASSWORD_HASHER", CHEAP)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -230,7 +224,6 @@ def test_closing_and_disabling_end_sessions(store: Engine) -> None:
 
 # --- signing in over HTTP ------------------------------------------------------------------------------------
 
-_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 _NEXT_FIELD = re.compile(r'name="next" value="([^"]*)"')
 
 
@@ -245,8 +238,7 @@ def app_store(client: TestClient, db_url: str) -> Iterator[Engine]:
     """An engine on the app's database, with an editor ana and a reader rudi."""
     engine = db.make_engine(db_url)
     try:
-        accounts.create_user(engine, "ana", PASSWORD, "editor", display_name="Ana <Putri>")
-        accounts.create_user(engine, "rudi", PASSWORD, "read")
+        add_desk_users(engine, "Ana <Putri>")
         yield engine
     finally:
         engine.dispose()
@@ -255,9 +247,7 @@ def app_store(client: TestClient, db_url: str) -> Iterator[Engine]:
 def login_csrf(client: TestClient, path: str = "/desk/login") -> str:
     page = client.get(path)
     assert page.status_code == 200, page.text
-    match = _CSRF_FIELD.search(page.text)
-    assert match is not None
-    return match.group(1)
+    return csrf_of(page.text)
 
 
 def sign_in(client: TestClient, username: str = "ana", password: str = PASSWORD, **fields: str) -> Any:
@@ -271,9 +261,7 @@ def cookies_set(response: Any) -> dict[str, str]:
 
 
 def desk_csrf(client: TestClient) -> str:
-    match = _CSRF_FIELD.search(client.get("/desk/").text)
-    assert match is not None
-    return match.group(1)
+    return csrf_of(client.get("/desk/").text)
 
 
 def test_login_page_is_a_labelled_form_with_a_csrf_token(client: TestClient) -> None:
@@ -283,7 +271,7 @@ def test_login_page_is_a_labelled_form_with_a_csrf_token(client: TestClient) -> 
     for field in ("username", "password"):
         assert f'<label for="{field}">' in text and f'id="{field}" name="{field}"' in text
     assert 'autocomplete="current-password"' in text and 'name="viewport"' in text and ":focus-visible" in text
-    token = _CSRF_FIELD.search(text).group(1)  # type: ignore[union-attr]
+    token = csrf_of(text)
     cookie = cookies_set(page)["lintas_csrf"]
     assert f"lintas_csrf={token};" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"

@@ -9,14 +9,13 @@ the fake engine, which misspells names: the English edition of "Presiden Joko Wi
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from dbs import database_url
+from deskutil import PASSWORD, add_desk_users, csrf_of, sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -25,12 +24,9 @@ from lintas.engines.fake import FakeEngine
 from lintas.memory import TranslationMemory
 from lintas.pipeline import translate_article
 from lintas.service import create_app
-from lintas.store import accounts, db, repo
+from lintas.store import db, repo
 
 PG_DATABASE = "lintas_desk_test"
-PASSWORD = "correct horse battery"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 FLAGGED_SOURCE = "Presiden Joko Widodo tiba di Jakarta pada pagi hari."
 FIX = "President Joko Widodo arrived in Jakarta in the morning."
 
@@ -59,11 +55,6 @@ def store_translated(engine: Engine, article: Article, targets: list[str], *, wa
         repo.save_edition(engine, edition, revision)
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "PASSWORD_HASHER", CHEAP)
-
-
 @pytest.fixture
 def memory_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'memory.sqlite'}"
@@ -89,24 +80,12 @@ def store(client: TestClient, db_url: str) -> Iterator[Engine]:
     """The app's database with an editor ana, a reader rudi, article a1 (en held, ar flagged) and a2 (clean)."""
     engine = db.make_engine(db_url)
     try:
-        accounts.create_user(engine, "ana", PASSWORD, "editor", display_name="Ana Putri")
-        accounts.create_user(engine, "rudi", PASSWORD, "read")
+        add_desk_users(engine)
         store_translated(engine, quiet_article(), ["en", "ar"])
         store_translated(engine, flagged_article(), ["en", "ar"], warn_ar=True)
         yield engine
     finally:
         engine.dispose()
-
-
-def sign_in(client: TestClient, username: str = "ana") -> str:
-    """Sign in; returns the session's CSRF token."""
-    token = _CSRF_FIELD.search(client.get("/desk/login").text).group(1)  # type: ignore[union-attr]
-    done = client.post("/desk/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert done.status_code == 303, done.text
-    page = client.get("/desk/")
-    match = _CSRF_FIELD.search(page.text)
-    assert match is not None, page.text
-    return match.group(1)
 
 
 @pytest.fixture
@@ -318,13 +297,12 @@ def test_editor_role_is_required(client: TestClient, store: Engine) -> None:
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/desk/login?next=/desk/articles/a1%3Flang%3Den"
     assert client.post("/desk/articles/a1/en/approve", data={}).headers["location"] == "/desk/login"
-    token = _CSRF_FIELD.search(client.get("/desk/login").text).group(1)  # type: ignore[union-attr]
+    token = csrf_of(client.get("/desk/login").text)
     client.post("/desk/login", data={"username": "rudi", "password": PASSWORD, "csrf_token": token})
     for path in ("/desk/", "/desk/articles/a1?lang=en"):
         page = client.get(path)
         assert page.status_code == 403 and "for the editor role or higher" in page.text
-    match = _CSRF_FIELD.search(client.get("/desk/").text)  # the 403 page's sign-out form
-    assert match is not None
-    refused = client.post("/desk/articles/a1/en/approve", data={"csrf_token": match.group(1)})
+    sign_out_token = csrf_of(client.get("/desk/").text)  # the 403 page's sign-out form
+    refused = client.post("/desk/articles/a1/en/approve", data={"csrf_token": sign_out_token})
     assert refused.status_code == 403
     assert public_path(client, "en", "a1") == 404

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from browser import LiveServer, artifacts_dir
 from dbs import database_url
+from deskutil import PASSWORD, add_desk_users, csrf_of
+from deskutil import sign_in as desk_sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -29,9 +30,6 @@ from lintas.store import glossary_terms as gt
 from lintas.store.schema import glossary_terms
 
 PG_DATABASE = "lintas_glossary_test"
-PASSWORD = "correct horse battery"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 BANSOS = Term(
     "Bansos",
@@ -41,11 +39,6 @@ BANSOS = Term(
     notes="Cash or food aid, never 'bonus'.",
     avoid={"en": ("bonus",)},
 )
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "PASSWORD_HASHER", CHEAP)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -217,8 +210,7 @@ def client(db_url: str) -> Iterator[TestClient]:
 def app_store(client: TestClient, db_url: str) -> Iterator[Engine]:
     engine = db.make_engine(db_url)
     try:
-        accounts.create_user(engine, "ana", PASSWORD, "editor", display_name="Ana Putri")
-        accounts.create_user(engine, "rudi", PASSWORD, "read")
+        add_desk_users(engine)
         yield engine
     finally:
         engine.dispose()
@@ -226,15 +218,7 @@ def app_store(client: TestClient, db_url: str) -> Iterator[Engine]:
 
 def sign_in(client: TestClient, username: str = "ana") -> str:
     """Sign in; returns the session's CSRF token (from the glossary page)."""
-    page = client.get("/desk/login")
-    match = _CSRF.search(page.text)
-    assert match is not None
-    form = {"username": username, "password": PASSWORD, "csrf_token": match.group(1)}
-    assert client.post("/desk/login", data=form).status_code == 303
-    page = client.get("/desk/glossary")
-    found = _CSRF.search(page.text)
-    assert found is not None, page.text
-    return found.group(1)
+    return desk_sign_in(client, username, page="/desk/glossary")
 
 
 def _form(**fields: str) -> dict[str, str]:
@@ -243,10 +227,8 @@ def _form(**fields: str) -> dict[str, str]:
 
 def test_glossary_needs_an_editor(client: TestClient, app_store: Engine) -> None:
     assert client.get("/desk/glossary").headers["location"] == "/desk/login?next=/desk/glossary"
-    sign_in_reader = client.get("/desk/login")
-    token = _CSRF.search(sign_in_reader.text)
-    assert token is not None
-    client.post("/desk/login", data={"username": "rudi", "password": PASSWORD, "csrf_token": token.group(1)})
+    token = csrf_of(client.get("/desk/login").text)
+    client.post("/desk/login", data={"username": "rudi", "password": PASSWORD, "csrf_token": token})
     assert client.get("/desk/glossary").status_code == 403
     assert client.get("/desk/glossary.csv").status_code == 403
 
