@@ -35,6 +35,13 @@ SETTINGS: dict[str, Setting] = {
             "0",
             "Previous segments an LLM engine sees as document context (0: none; see docs/evaluation.md).",
         ),
+        Setting("openai_base_url", "http://127.0.0.1:8080/v1", "Endpoint of the openai engine (OpenAI-compatible)."),
+        Setting("openai_model", "", "Model name for the openai engine (default: the first the server lists)."),
+        Setting(
+            "openai_api_key", "", "API key of the openai engine (default: OPENAI_API_KEY); sent as a bearer token."
+        ),
+        Setting("openai_concurrency", "4", "Requests the openai engine keeps in flight at once."),
+        Setting("openai_timeout", "120", "Seconds the openai engine waits for one answer."),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
         Setting(

@@ -14,6 +14,7 @@ __all__ = ["Engine", "Segment", "SegmentKind", "ENGINES", "get_engine", "engine_
 ENGINES: dict[str, str] = {
     "llamacpp": "lintas.engines.llamacpp:LlamaCppEngine",
     "fake": "lintas.engines.fake:FakeEngine",
+    "openai": "lintas.engines.openai:OpenAIEngine",
 }
 
 
