@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -321,13 +322,8 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
         return
     # Several processes: each builds its app from the environment (uvicorn imports the factory in each), after
     # this one has migrated the database (processes migrating at once could race on PostgreSQL).
-    from .store import db
-
-    bind = db.make_engine(db_url or None)
-    try:
-        _prepare_database(bind, db_url or "(default)")
-    finally:
-        bind.dispose()
+    with _database(db_url):
+        pass
     os.environ[DATABASE_URL_ENV] = db_url or ""
     os.environ[settings.SETTINGS["engine"].env] = engine_name
     factory = "lintas.service:create_app_from_env"
@@ -679,8 +675,9 @@ def keys() -> None:
     """API keys of `lintas serve` (only a hash of each is stored, in the service's database)."""
 
 
-def _key_store(db_url: str) -> Any:
-    """The database of ``--db``, migrated (the caller disposes of it)."""
+@contextmanager
+def _database(db_url: str) -> Iterator[Any]:
+    """The database of ``--db``, migrated, disposed of when the block ends."""
     from .store import db
 
     try:
@@ -688,12 +685,10 @@ def _key_store(db_url: str) -> Any:
     except Exception as exc:  # a malformed URL or a missing driver
         raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
     try:
-        db.upgrade(bind)
-    except Exception as exc:
+        _prepare_database(bind, bind.url.render_as_string(hide_password=True))
+        yield bind
+    finally:
         bind.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
-        raise LintasError(f"cannot prepare the database: {type(exc).__name__}: {reason[0]}") from None
-    return bind
 
 
 @keys.command("create")
@@ -707,13 +702,11 @@ def keys_create(name: str, role: str, rate: int | None, db_url: str) -> None:
     """Create a key called NAME; prints the key once (stdout): it is not stored and cannot be shown again."""
     from .store.keys import create_key
 
-    bind = _key_store(db_url)
-    try:
-        key_id, token = create_key(bind, name, role, rate)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        bind.dispose()
+    with _database(db_url) as bind:
+        try:
+            key_id, token = create_key(bind, name, role, rate)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     rate_text = f"{rate}/minute" if rate else "the default rate"
     click.echo(f"created key {key_id} ({name!r}, role {role}, {rate_text})", err=True)
     click.echo("copy the key now: only its hash is stored, it cannot be shown again", err=True)
@@ -730,11 +723,8 @@ def keys_list(db_url: str) -> None:
     """Every key: id, name, role, rate, created, last used, revoked."""
     from .store.keys import list_keys
 
-    bind = _key_store(db_url)
-    try:
+    with _database(db_url) as bind:
         found = list_keys(bind)
-    finally:
-        bind.dispose()
     if not found:
         click.echo("no API keys (create one: lintas keys create NAME --role ROLE)")
     for key in found:
@@ -754,11 +744,8 @@ def keys_revoke(key_id: str, db_url: str) -> None:
     from .store.keys import key_id_of, revoke_key
 
     key_id = key_id_of(key_id) or key_id.strip()
-    bind = _key_store(db_url)
-    try:
+    with _database(db_url) as bind:
         key = revoke_key(bind, key_id)
-    finally:
-        bind.dispose()
     if key is None:
         raise InputError(f"no API key with id {key_id!r} (see: lintas keys list)")
     assert key.revoked_at is not None
@@ -804,13 +791,11 @@ def users_add(username: str, role: str, display_name: str | None, db_url: str) -
     from .store.accounts import create_user
 
     password = _new_password()
-    bind = _key_store(db_url)
-    try:
-        user = create_user(bind, username, password, role, display_name)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        bind.dispose()
+    with _database(db_url) as bind:
+        try:
+            user = create_user(bind, username, password, role, display_name)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     click.echo(f"added user {user.username!r} (role {user.role})")
 
 
@@ -820,11 +805,8 @@ def users_list(db_url: str) -> None:
     """Every user: username, role, created, last login, state, display name."""
     from .store.accounts import list_users
 
-    bind = _key_store(db_url)
-    try:
+    with _database(db_url) as bind:
         found = list_users(bind)
-    finally:
-        bind.dispose()
     if not found:
         click.echo("no users (add one: lintas users add USERNAME --role editor)")
     for user in found:
@@ -838,11 +820,8 @@ def users_disable(username: str, db_url: str) -> None:
     """Stop USERNAME from signing in, and sign them out everywhere."""
     from .store.accounts import disable_user
 
-    bind = _key_store(db_url)
-    try:
+    with _database(db_url) as bind:
         user = disable_user(bind, username)
-    finally:
-        bind.dispose()
     if user is None:
         raise _no_user(username)
     click.echo(f"user {user.username!r} disabled; their sessions are closed")
@@ -855,11 +834,8 @@ def users_enable(username: str, db_url: str) -> None:
     """Let a disabled USERNAME sign in again."""
     from .store.accounts import enable_user
 
-    bind = _key_store(db_url)
-    try:
+    with _database(db_url) as bind:
         user = enable_user(bind, username)
-    finally:
-        bind.dispose()
     if user is None:
         raise _no_user(username)
     click.echo(f"user {user.username!r} enabled")
@@ -872,15 +848,13 @@ def users_passwd(username: str, db_url: str) -> None:
     """Set a new password for USERNAME (asked twice, or LINTAS_NEW_PASSWORD); signs them out everywhere."""
     from .store.accounts import get_user, set_password
 
-    bind = _key_store(db_url)
-    try:
-        if get_user(bind, username) is None:
-            raise _no_user(username)
-        user = set_password(bind, username, _new_password())
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    finally:
-        bind.dispose()
+    with _database(db_url) as bind:
+        try:
+            if get_user(bind, username) is None:
+                raise _no_user(username)
+            user = set_password(bind, username, _new_password())
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     if user is None:
         raise _no_user(username)
     click.echo(f"password of {user.username!r} changed; their sessions are closed")
