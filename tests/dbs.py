@@ -8,10 +8,13 @@ each other's rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 
 from lintas.store import db
 
@@ -61,3 +64,23 @@ def database_url(kind: str, tmp_path: Path, name: str) -> str:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/db)")
     empty(url)
     return url
+
+
+@dataclass
+class Store:
+    """A migrated test database: its engine, and its URL with the password (subprocesses connect with it)."""
+
+    engine: Engine
+    url: str
+
+
+@contextmanager
+def migrated_store(kind: str, tmp_path: Path, name: str) -> Iterator[Store]:
+    """An empty database (:func:`database_url`) migrated to the newest schema, disposed of at the end."""
+    url = database_url(kind, tmp_path, name)
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        yield Store(engine, url)
+    finally:
+        engine.dispose()

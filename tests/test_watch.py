@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dbs import database_url
+from dbs import Store, migrated_store
 from sqlalchemy import Engine, func, select
 
 from lintas.cli import cli
@@ -112,21 +112,10 @@ def site() -> Iterator[Site]:
 # --- the store ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Store:
-    engine: Engine
-    url: str  # with the password: the CLI connects with it
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = database_url(request.param, tmp_path, PG_DATABASE)
-    eng = db.make_engine(url)
-    try:
-        db.upgrade(eng)
-        yield Store(eng, url)
-    finally:
-        eng.dispose()
+    with migrated_store(request.param, tmp_path, PG_DATABASE) as migrated:
+        yield migrated
 
 
 @pytest.fixture(autouse=True)

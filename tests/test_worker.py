@@ -17,14 +17,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from dbs import database_url
-from sqlalchemy import Engine, select, update
+from dbs import Store, migrated_store
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from lintas.article import Article, Block
@@ -36,7 +35,7 @@ from lintas.engines.fake import FakeEngine
 from lintas.errors import ModelError
 from lintas.evaluate import Document, document_article, load_documents
 from lintas.loadtest import free_port
-from lintas.store import db, queue, repo
+from lintas.store import queue, repo
 from lintas.store.schema import editions, jobs
 from lintas.telemetry import WorkerMetrics
 from lintas.worker import chaos_run, run_worker
@@ -47,21 +46,10 @@ NTREX = TESTS / "fixtures" / "ntrex-mini"
 TARGETS = ["en", "zh", "ja", "ar", "fr"]
 
 
-@dataclass
-class Store:
-    engine: Engine
-    url: str  # with the password: subprocesses connect with it
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    url = database_url(request.param, tmp_path, PG_DATABASE)
-    eng = db.make_engine(url)
-    try:
-        db.upgrade(eng)
-        yield Store(eng, url)
-    finally:
-        eng.dispose()
+    with migrated_store(request.param, tmp_path, PG_DATABASE) as migrated:
+        yield migrated
 
 
 @pytest.fixture(autouse=True)
