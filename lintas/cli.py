@@ -26,13 +26,10 @@ def _engine(name: str, **options: Any) -> Any:
 
 
 def _glossary() -> Any:
-    """The starter glossary plus LINTAS_GLOSSARY files; None when LINTAS_GLOSSARY=none."""
-    from .glossary import load_glossary
+    """The glossary of the settings (:func:`lintas.glossary.configured_glossary`)."""
+    from .glossary import configured_glossary
 
-    configured = settings.get("glossary").strip()
-    if configured.lower() == "none":
-        return None
-    return load_glossary([p for p in configured.split(os.pathsep) if p])
+    return configured_glossary()
 
 
 def _memory() -> Any:

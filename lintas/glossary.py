@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from . import settings
 from .article import Flag
 from .errors import InputError
 from .languages import TARGETS
@@ -37,6 +39,7 @@ __all__ = [
     "TermHit",
     "Glossary",
     "load_glossary",
+    "configured_glossary",
     "starter_glossary",
     "protect_terms",
     "restore_terms",
@@ -332,6 +335,15 @@ def load_glossary(paths: Sequence[str | Path] = (), *, starter: bool = True) -> 
 
 
 _STARTER: Glossary | None = None
+
+
+def configured_glossary() -> Glossary | None:
+    """The glossary of the settings: the starter glossary plus the ``LINTAS_GLOSSARY`` files (separated by the
+    platform's path separator); None when ``LINTAS_GLOSSARY`` is ``none`` (no glossary at all)."""
+    configured = settings.get("glossary").strip()
+    if configured.lower() == "none":
+        return None
+    return load_glossary([p for p in configured.split(os.pathsep) if p])
 
 
 def starter_glossary() -> Glossary:

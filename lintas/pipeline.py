@@ -25,7 +25,7 @@ from .quality import check_segment, is_critical
 from .quality.backtranslate import DEFAULT_MIN_CHRF, backtranslation_flags, parse_mode, select
 from .quality.policy import HoldPolicy, confidence
 
-__all__ = ["translate_article", "EditionReport", "ProgressFn", "Memory", "Options"]
+__all__ = ["translate_article", "translate_unit", "EditionReport", "ProgressFn", "Memory", "Options"]
 
 ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
 
@@ -223,6 +223,18 @@ def _prepare(
         return dataclasses.replace(segment, text=text), mapping
     terms = glossary.constraints(unit.segment.text, target)
     return dataclasses.replace(segment, terms=tuple(terms)), None
+
+
+def translate_unit(unit: Unit, engine: Engine, source_lang: str, target: str, glossary: Glossary | None) -> str:
+    """One unit translated on its own, prepared as :func:`translate_article` prepares it (glossary constraints or
+    placeholders) and cleaned of chatter, placeholders restored; checking it is the caller's (an editor's
+    re-translation goes through :func:`lintas.review.correct`)."""
+    segment, placeholders = _prepare(unit.segment, unit, engine, target, glossary, direct=True)
+    (raw,) = engine.translate_batch([segment], source_lang, target)
+    text, _chatter = clean_output(raw, unit.segment.text)
+    if placeholders:
+        text, _lost = restore_terms(text, placeholders)
+    return text
 
 
 def _from_memory(unit: Unit, memory: Memory | None, source_lang: str, target: str) -> _Attempt | None:

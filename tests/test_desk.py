@@ -21,10 +21,11 @@ from sqlalchemy import Engine
 
 from lintas.article import Article, Block, Flag
 from lintas.engines.fake import FakeEngine
+from lintas.glossary import Term
 from lintas.memory import TranslationMemory
 from lintas.pipeline import translate_article
 from lintas.service import create_app
-from lintas.store import db, repo
+from lintas.store import db, glossary_terms, repo, review
 
 PG_DATABASE = "lintas_desk_test"
 FLAGGED_SOURCE = "Presiden Joko Widodo tiba di Jakarta pada pagi hari."
@@ -248,6 +249,18 @@ def test_retranslate_a_segment_or_the_edition_with_a_configured_engine(client: T
     assert unknown.status_code == 400 and "not an engine of the desk" in text_of(unknown)
     missing = client.post(path, data={"engine": "fake", "segment": "b9.s9", "csrf_token": editor})
     assert missing.status_code == 404
+
+
+def test_retranslation_uses_the_terms_editors_keep(client: TestClient, editor: str, store: Engine) -> None:
+    term = Term(source="Jakarta", forms={"en": ("Djakarta City",)}, category="place")
+    glossary_terms.save_term(store, term, "ana")
+    done = client.post(
+        "/desk/articles/a1/en/retranslate", data={"engine": "fake", "segment": "b0.s0", "csrf_token": editor}
+    )
+    assert done.status_code == 303
+    edition = review.desk_edition(store, "a1", "en")
+    assert edition is not None
+    assert "Djakarta City" in next(s.target for s in edition.segments if s.id == "b0.s0")
 
 
 def test_hold_and_approve_change_what_readers_see(client: TestClient, editor: str) -> None:

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from lintas import settings
 from lintas.article import Article, Block, Edition
 from lintas.engines import Engine as TranslationEngine
 from lintas.engines import get_engine
@@ -78,9 +77,10 @@ class ServiceState:
 
                 try:
                     engine = get_engine(self.engine_name)
+                    from lintas.glossary import configured_glossary
                     from lintas.store.glossary_terms import with_database_terms
 
-                    options = Options.from_settings(with_database_terms(_glossary(), self.db))
+                    options = Options.from_settings(with_database_terms(configured_glossary(), self.db))
                 except InputError as err:
                     raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
                 self.translator, self.options = engine, options
@@ -91,18 +91,6 @@ class ServiceState:
         close = getattr(translator, "close", None)
         if callable(close):
             close()
-
-
-def _glossary() -> Any:
-    """The starter glossary plus LINTAS_GLOSSARY files; None when LINTAS_GLOSSARY is 'none' (as the CLI does)."""
-    import os
-
-    from lintas.glossary import load_glossary
-
-    configured = settings.get("glossary").strip()
-    if configured.lower() == "none":
-        return None
-    return load_glossary([p for p in configured.split(os.pathsep) if p])
 
 
 def _state(request: Request) -> ServiceState:

@@ -91,19 +91,21 @@ class DeskResources:
     _engines: dict[str, Any] = field(default_factory=dict)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
 
-    def engine(self, name: str) -> tuple[Any, Any]:
-        """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads)."""
+    def engine(self, name: str, bind: Any) -> tuple[Any, Any]:
+        """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads); the
+        glossary is the workers': the settings' plus the terms editors keep in the database ``bind``."""
         if name not in self.engine_names:
             raise ValueError(f"“{name}” is not an engine of the desk: choose from {', '.join(self.engine_names)}")
         with self._lock:
             if name not in self._engines:
                 from lintas.engines import get_engine
+                from lintas.glossary import configured_glossary
                 from lintas.pipeline import Options
-
-                from .api import _glossary
+                from lintas.store.glossary_terms import with_database_terms
 
                 try:
-                    self._engines[name] = (get_engine(name), Options.from_settings(_glossary()))
+                    glossary = with_database_terms(configured_glossary(), bind)
+                    self._engines[name] = (get_engine(name), Options.from_settings(glossary))
                 except InputError as exc:
                     raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
             return self._engines[name]
@@ -534,7 +536,7 @@ async def retranslate(request: Request, article_id: str, lang: str, user: Annota
     db = _state(request).database()
 
     def run() -> None:
-        engine, options = resources.engine(form.get("engine", "").strip())
+        engine, options = resources.engine(form.get("engine", "").strip(), db)
         with resources.engine_lock:
             review.retranslate(
                 db, article_id, lang, engine, user.username, segment_id=segment_id, options=options,

@@ -25,13 +25,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lintas.errors import InputError
-from lintas.glossary import Glossary, Term, _fold, starter_glossary, term_from_mapping, terms_to_csv
+from lintas.glossary import (
+    Glossary,
+    Term,
+    _fold,
+    configured_glossary,
+    starter_glossary,
+    term_from_mapping,
+    terms_to_csv,
+)
 from lintas.languages import TARGETS, get_language
 from lintas.store import glossary_terms as store
 from lintas.store.accounts import User
 
 from .accounts import DeskPage, _form, _page, _root, _Session, csrf_protect, require_editor_session
-from .api import _glossary, _state
+from .api import _state
 
 __all__ = ["router"]
 
@@ -59,7 +67,7 @@ def _joined(values: tuple[str, ...] | list[str]) -> str:
 
 def _file_glossary() -> Glossary:
     try:
-        return _glossary() or Glossary()
+        return configured_glossary() or Glossary()
     except InputError:  # a broken LINTAS_GLOSSARY file: the translation side reports it
         return starter_glossary()
 

@@ -369,7 +369,7 @@ def retranslate(
     The engine runs outside any transaction (it may take a while); the edition is then replaced if it is still the
     newest. Raises LookupError for an unknown article, edition or segment.
     """
-    from lintas.pipeline import translate_article
+    from lintas.pipeline import translate_article, translate_unit
 
     with transaction(bind, write=False) as conn:
         row = _edition_row(conn, article_id, lang, lock=False)
@@ -387,7 +387,8 @@ def retranslate(
         unit = next((u for u in split_article(article) if u.segment.id == segment_id), None)
         if unit is None:
             raise LookupError(f"edition {article_id!r} ({lang}) has no segment {segment_id!r}")
-        (text,) = engine.translate_batch([unit.segment], article.source_lang, lang)
+        glossary = options.glossary if options is not None else None
+        text = translate_unit(unit, engine, article.source_lang, lang, glossary)
     with transaction(bind) as conn:
         current_revision, current = _locked(conn, article_id, lang)
         if current_revision != revision:
