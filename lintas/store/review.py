@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, exists, insert, select, update
 
 from lintas import review
 from lintas.article import Article, Edition
@@ -23,6 +23,7 @@ from lintas.notify import EVENT, NotifyConfig, edition_event
 from . import outbox
 from .db import Bind, transaction, utcnow
 from .schema import article_revisions, articles, edition_changes, editions
+from .site import newest_editions
 
 __all__ = [
     "EditionSummary",
@@ -83,26 +84,6 @@ class Change:
 # --- the desk's list -----------------------------------------------------------------------------------------
 
 
-def _newest(lang: str | None = None) -> Any:
-    """(article_id, target_lang, revision) of each language's newest edition, any status."""
-    e = editions
-    query = select(e.c.article_id, e.c.target_lang, func.max(e.c.revision).label("revision"))
-    if lang is not None:
-        query = query.where(e.c.target_lang == lang)
-    return query.group_by(e.c.article_id, e.c.target_lang).subquery()
-
-
-def _newest_editions(lang: str | None = None) -> Any:
-    """A SELECT of the newest edition rows (per article and language)."""
-    e, newest = editions, _newest(lang)
-    on = and_(
-        e.c.article_id == newest.c.article_id,
-        e.c.target_lang == newest.c.target_lang,
-        e.c.revision == newest.c.revision,
-    )
-    return select(e).join(newest, on)
-
-
 def _summary(row: Row[Any]) -> EditionSummary:
     edition = Edition.model_validate_json(row.edition_json)
     found = [f for s in edition.segments for f in s.flags if f.severity != "info"]
@@ -114,7 +95,7 @@ def _article_query(status: str | None, lang: str | None, since: datetime | None)
     a = articles
     query = select(a.c.id, a.c.headline, a.c.section, a.c.updated_at, a.c.published)
     if lang is not None or status is not None:
-        newest = _newest_editions(lang).where(editions.c.article_id == a.c.id)
+        newest = newest_editions(lang, published_only=False).where(editions.c.article_id == a.c.id)
         if status is not None:
             newest = newest.where(editions.c.status == status)
         query = query.where(exists(newest))
@@ -160,7 +141,7 @@ def desk_rows(
 def _rows(conn: Connection, rows: list[Row[Any]], lang: str | None) -> list[DeskRow]:
     if not rows:
         return []
-    found = conn.execute(_newest_editions(lang).where(editions.c.article_id.in_([r.id for r in rows]))).all()
+    found = conn.execute(newest_editions(lang, published_only=False, article_ids=[r.id for r in rows])).all()
     per_article: dict[str, dict[str, EditionSummary]] = {r.id: {} for r in rows}
     for edition in sorted(found, key=lambda e: e.target_lang):
         per_article[edition.article_id][edition.target_lang] = _summary(edition)

@@ -7,16 +7,27 @@ newer revision leaves the previous revision's edition online until it is approve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Subquery, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 
 from ..article import Article, Edition
 from .db import Bind, transaction
 from .schema import article_revisions, articles, editions
 
-__all__ = ["Listing", "PublicArticle", "public_article", "public_edition", "latest", "sitemap_page", "count_public"]
+__all__ = [
+    "newest_editions",
+    "Listing",
+    "PublicArticle",
+    "public_article",
+    "public_edition",
+    "latest",
+    "sitemap_page",
+    "count_public",
+]
 
 
 @dataclass(frozen=True)
@@ -40,37 +51,32 @@ class Listing:
     updated_at: datetime
 
 
-def _newest_public(lang: str | None = None) -> Subquery:
-    """(article_id, target_lang, revision) of each language's newest published edition."""
+def newest_editions(
+    lang: str | None = None, *, published_only: bool = True, article_ids: Sequence[str] | None = None
+) -> Select[Any]:
+    """A SELECT of the newest edition row per article and language (of the published ones by default), in
+    ``lang`` and among ``article_ids`` when given (filtered before grouping, not after)."""
     e = editions
-    query = select(e.c.article_id, e.c.target_lang, func.max(e.c.revision).label("revision")).where(
-        e.c.status == "published"
-    )
+    query = select(e.c.article_id, e.c.target_lang, func.max(e.c.revision).label("revision"))
+    if published_only:
+        query = query.where(e.c.status == "published")
     if lang is not None:
         query = query.where(e.c.target_lang == lang)
-    return query.group_by(e.c.article_id, e.c.target_lang).subquery()
-
-
-def _is_newest(newest: Subquery) -> ColumnElement[bool]:
-    """The join condition of an edition row with :func:`_newest_public`."""
-    e = editions
-    return and_(
+    if article_ids is not None:
+        query = query.where(e.c.article_id.in_(article_ids))
+    newest = query.group_by(e.c.article_id, e.c.target_lang).subquery()
+    on = and_(
         e.c.article_id == newest.c.article_id,
         e.c.target_lang == newest.c.target_lang,
         e.c.revision == newest.c.revision,
     )
+    return select(e).join(newest, on)
 
 
 def _headlines(conn: Connection, article_ids: list[str]) -> dict[str, dict[str, str | None]]:
     if not article_ids:
         return {}
-    newest = _newest_public()
-    e = editions
-    rows = conn.execute(
-        select(e.c.article_id, e.c.target_lang, e.c.headline)
-        .join(newest, _is_newest(newest))
-        .where(e.c.article_id.in_(article_ids))
-    )
+    rows = conn.execute(newest_editions(article_ids=article_ids))
     out: dict[str, dict[str, str | None]] = {article_id: {} for article_id in article_ids}
     for row in rows:
         out[row.article_id][row.target_lang] = row.headline
@@ -112,7 +118,7 @@ def latest(bind: Bind, lang: str, limit: int = 50) -> list[Listing]:
     Editions are ordered by when they were written (when they became available to readers), articles by their
     last update.
     """
-    a, e, r = articles, editions, article_revisions
+    a, r = articles, article_revisions
     with transaction(bind, write=False) as conn:
         if lang == "id":
             rows = conn.execute(
@@ -126,13 +132,12 @@ def latest(bind: Bind, lang: str, limit: int = 50) -> list[Listing]:
                 Listing(row.id, row.section, Article.model_validate_json(row.article_json), row.updated_at)
                 for row in rows
             ]
-        newest = _newest_public(lang)
+        newest = newest_editions(lang).subquery()
         rows = conn.execute(
-            select(a.c.id, a.c.section, e.c.created_at, e.c.edition_json)
-            .join(newest, _is_newest(newest))
-            .join(a, a.c.id == e.c.article_id)
+            select(a.c.id, a.c.section, newest.c.created_at, newest.c.edition_json)
+            .join(a, a.c.id == newest.c.article_id)
             .where(a.c.published.is_(True))
-            .order_by(e.c.created_at.desc(), a.c.id)
+            .order_by(newest.c.created_at.desc(), a.c.id)
             .limit(limit)
         )
         return [
