@@ -34,15 +34,9 @@ def _glossary() -> Any:
 
 def _memory() -> Any:
     """The translation memory (LINTAS_MEMORY), or None when it is 'off'."""
-    from .memory import TranslationMemory
+    from .memory import configured_memory
 
-    configured = settings.get("memory").strip()
-    if configured.lower() == "off":
-        return None
-    try:
-        return TranslationMemory(configured or None)
-    except Exception as exc:  # a bad URL or an unreadable file
-        raise InputError(f"cannot open the translation memory {configured or '(default)'}: {exc}") from None
+    return configured_memory()
 
 
 def _db_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

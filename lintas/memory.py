@@ -55,6 +55,7 @@ from sqlalchemy import (
 )
 
 from lintas import settings
+from lintas.errors import InputError
 
 __all__ = [
     "metadata",
@@ -65,6 +66,7 @@ __all__ = [
     "CSV_COLUMNS",
     "Match",
     "TranslationMemory",
+    "configured_memory",
 ]
 
 KINDS: frozenset[str] = frozenset(
@@ -549,3 +551,15 @@ def _parse_time(value: str) -> datetime | None:
     with suppress(ValueError):
         return _utc(datetime.fromisoformat(value))
     raise ValueError(f"created_at is not an ISO 8601 time: {value!r}")
+
+
+def configured_memory() -> TranslationMemory | None:
+    """The translation memory of ``LINTAS_MEMORY`` (default: ``memory.sqlite`` in the data directory), or None when
+    it is ``off``; InputError when it cannot be opened (a bad URL, an unreadable file)."""
+    configured = settings.get("memory").strip()
+    if configured.lower() == "off":
+        return None
+    try:
+        return TranslationMemory(configured or None)
+    except Exception as exc:
+        raise InputError(f"cannot open the translation memory {configured or '(default)'}: {exc}") from None

@@ -114,16 +114,12 @@ class DeskResources:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
         with self._lock:
             if not self._opened:
-                from lintas.memory import TranslationMemory
+                from lintas.memory import configured_memory
 
-                configured = settings.get("memory").strip()
-                if configured.lower() != "off":
-                    try:
-                        self._memory = TranslationMemory(configured or None)
-                    except Exception as exc:  # a bad URL or an unreadable file
-                        raise DeskPage(
-                            503, "Translation memory unavailable", f"The translation memory cannot be opened: {exc}"
-                        ) from None
+                try:
+                    self._memory = configured_memory()
+                except InputError as exc:  # a bad URL or an unreadable file
+                    raise DeskPage(503, "Translation memory unavailable", f"Lintas {exc}.") from None
                 self._opened = True
             return self._memory
 
