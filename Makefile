@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	mkdir -p $(WHEEL_CACHE)
 	ls $(WHEEL_CACHE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		$(BIN)/pip wheel --no-deps --wheel-dir $(WHEEL_CACHE) "$(LLAMA_CPP)"
-	$(BIN)/pip install --quiet --find-links $(WHEEL_CACHE) -e ".[llamacpp,model,dev]"
+	$(BIN)/pip install --quiet --find-links $(WHEEL_CACHE) -e ".[llamacpp,model,ctranslate2,ray,dev]"
 	$(BIN)/lintas model install
 	touch $@
 

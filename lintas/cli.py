@@ -851,6 +851,11 @@ def users_passwd(username: str, db_url: str) -> None:
     click.echo(f"password of {user.username!r} changed; their sessions are closed")
 
 
+from .cli_models import models  # noqa: E402 (commands in their own modules)
+
+cli.add_command(models)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and an exit code, never a traceback."""
     try:

@@ -42,6 +42,23 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("openai_concurrency", "4", "Requests the openai engine keeps in flight at once."),
         Setting("openai_timeout", "120", "Seconds the openai engine waits for one answer."),
+        Setting(
+            "ct2_models",
+            "",
+            "Registered CTranslate2 models the ctranslate2 engine uses (comma-separated; default: all).",
+        ),
+        Setting("ct2_device", "cpu", "Device of the ctranslate2 engine: cpu, cuda or auto."),
+        Setting(
+            "ct2_compute_type",
+            "int8",
+            "Weights' compute type in the ctranslate2 engine (int8, int8_float16, float16...).",
+        ),
+        Setting("ct2_inter_threads", "1", "Batches a CTranslate2 model runs in parallel."),
+        Setting("ct2_intra_threads", "0", "Threads per CTranslate2 batch (0: cores / inter threads)."),
+        Setting("ct2_beam_size", "2", "Beam size of the ctranslate2 engine (retries use at least 4)."),
+        Setting("ct2_max_batch_size", "32", "Sentences per CTranslate2 batch."),
+        Setting("ct2_max_decoding_length", "256", "Most tokens the ctranslate2 engine generates for one sentence."),
+        Setting("batch_segments", "256", "Most segments lintas.batching sends a batching engine in one call."),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
         Setting(

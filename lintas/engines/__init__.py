@@ -15,6 +15,7 @@ ENGINES: dict[str, str] = {
     "llamacpp": "lintas.engines.llamacpp:LlamaCppEngine",
     "fake": "lintas.engines.fake:FakeEngine",
     "openai": "lintas.engines.openai:OpenAIEngine",
+    "ctranslate2": "lintas.engines.ct2:CTranslate2Engine",
 }
 
 
