@@ -385,15 +385,22 @@ def translate_article(
 
     ``options`` bring the glossary, the translation memory, the hold policy and the
     back-translation check (:class:`Options`; none of them when omitted).
+
+    An engine with ``uses_context = False`` (sentence MT) gets each language's first pass in one request, and one
+    with ``routes_languages = True`` is not given the pivot setting's default (it picks its own route).
     """
     options = options or Options()
     for code in targets:
         get_language(code)
+    if pivot is None and getattr(engine, "routes_languages", False):
+        pivot = ""  # the engine finds its own way (the ctranslate2 engine pivots through English where it must)
     pivot = (pivot if pivot is not None else settings.get("pivot")) or None
     if pivot:
         get_language(pivot)
     attempts = max_attempts or int(settings.get("max_attempts"))
     units = split_article(article)
+    if getattr(engine, "uses_context", True) is False:
+        chunk = max(chunk, len(units))  # no document history to build: one request per language
     prompt_version = getattr(engine, "prompt_version", PROMPT_VERSION)
     signature = f"engine:{engine.name}|model:{engine.model}|prompt:{prompt_version}"
     order = list(targets)

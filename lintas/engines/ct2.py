@@ -101,6 +101,7 @@ class CTranslate2Engine:
     name = "ctranslate2"
     glossary_mode = "placeholder"
     uses_context = False
+    routes_languages = True
     prompt_version = "mt1"
 
     def __init__(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ class OpenAIEngine:
 
     name = "openai"
     glossary_mode = "prompt"
+    concurrent_requests = True  # lintas.batching calls it from many threads; _slots bounds the requests in flight
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class OpenAIEngine:
         self.model = model or settings.get("openai_model") or self._first_model()
         self.prompt_version = prompts.PROMPT_VERSION
         self.generated_tokens = 0
+        self._slots = threading.BoundedSemaphore(self.concurrency)  # shared by every thread and batch
 
     # -- protocol -------------------------------------------------------------------------
     def translate_batch(
@@ -109,7 +112,8 @@ class OpenAIEngine:
             "seed": attempt,
             "max_tokens": 1024,
         }
-        data = self._request("POST", "/chat/completions", body)
+        with self._slots:
+            data = self._request("POST", "/chat/completions", body)
         try:
             content = data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):

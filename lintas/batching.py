@@ -1,0 +1,230 @@
+"""Keeping the engine busy: many articles and languages in flight, few engine calls.
+
+:func:`translate_many` runs :func:`lintas.pipeline.translate_article` for many articles at once, each in its own
+thread, through one :class:`Batcher` wrapped around the engine. What the batcher does depends on the engine:
+
+* an engine with ``translate_requests`` (sentence MT such as :class:`lintas.engines.ct2.CTranslate2Engine`, which
+  needs no document context) gets the segments of every waiting thread -- paragraphs of several articles, several
+  target languages, first passes and retries -- in **one** call, as soon as every busy thread is waiting for the
+  engine or ``max_segments`` are queued; while it runs, the next batch forms;
+* an engine with ``concurrent_requests = True`` (an HTTP server such as the ``openai`` engine, which bounds its own
+  requests in flight) is called from all threads at once;
+* any other engine (llama.cpp in this process) is called by one thread at a time.
+
+Threads that use the batcher must say so with ``with batcher.task():`` so it knows how many may still send work;
+:func:`translate_many` and ``lintas worker --threads`` do. A call outside a task is sent at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import settings
+from .article import Article
+from .engines.base import Engine, Segment
+from .pipeline import EditionReport, Options, ProgressFn, translate_article
+
+__all__ = ["Batcher", "ArticleResult", "translate_many"]
+
+
+@dataclass
+class _Call:
+    segments: Sequence[Segment]
+    source_lang: str
+    target_lang: str
+    attempt: int
+    done: bool = False
+    outputs: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class Batcher:
+    """``engine`` shared by many threads (see the module docs); an :class:`~lintas.engines.base.Engine` itself.
+
+    ``calls`` and ``segments`` count the engine calls made and the segments they carried.
+    """
+
+    def __init__(self, engine: Engine, max_segments: int | None = None) -> None:
+        self.engine = engine
+        self.max_segments = max_segments or int(settings.get("batch_segments"))
+        if hasattr(engine, "translate_requests"):
+            self.mode = "merge"
+        elif getattr(engine, "concurrent_requests", False):
+            self.mode = "concurrent"
+        else:
+            self.mode = "serial"
+        self.calls = 0
+        self.segments = 0
+        self._cond = threading.Condition()
+        self._serial = threading.Lock()
+        self._active = 0  # threads inside task()
+        self._waiting = 0  # calls not answered yet (queued or in flight)
+        self._pending: list[_Call] = []
+        self._busy = False  # a merged call is running
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    @property
+    def model(self) -> str:
+        return self.engine.model
+
+    def __getattr__(self, attribute: str) -> Any:
+        # glossary_mode, prompt_version, uses_context...: the engine's own
+        if attribute == "engine":
+            raise AttributeError(attribute)
+        return getattr(self.engine, attribute)
+
+    @contextmanager
+    def task(self) -> Iterator[None]:
+        """Mark the calling thread as one that may send work until the block ends."""
+        with self._cond:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()  # the others may be all that is left: their batch is complete
+
+    def translate_batch(
+        self,
+        segments: Sequence[Segment],
+        source_lang: str,
+        target_lang: str,
+        *,
+        context: Sequence[tuple[Segment, str]] = (),
+        attempt: int = 0,
+    ) -> list[str]:
+        if not segments:
+            return []
+        if self.mode != "merge":
+            with self._serial if self.mode == "serial" else _nothing():
+                self._count(len(segments))
+                return self.engine.translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
+        call = _Call(segments, source_lang, target_lang, attempt)
+        with self._cond:
+            self._pending.append(call)
+            self._waiting += 1
+            while not call.done:
+                if not self._busy and self._pending and self._ready():
+                    self._dispatch()
+                else:
+                    self._cond.wait()
+        if call.error is not None:
+            raise call.error
+        return call.outputs
+
+    def _count(self, segments: int) -> None:
+        self.calls += 1
+        self.segments += segments
+
+    def _ready(self) -> bool:
+        queued = sum(len(c.segments) for c in self._pending)
+        return queued >= self.max_segments or self._waiting >= self._active
+
+    def _dispatch(self) -> None:
+        """Send queued calls (up to ``max_segments``) as one engine call; the lock is released meanwhile."""
+        batch: list[_Call] = []
+        size = 0
+        while self._pending and (not batch or size + len(self._pending[0].segments) <= self.max_segments):
+            call = self._pending.pop(0)
+            batch.append(call)
+            size += len(call.segments)
+        self._busy = True
+        self._cond.release()
+        try:
+            self._run(batch)
+        finally:
+            self._cond.acquire()
+            self._busy = False
+            for call in batch:
+                call.done = True
+            self._waiting -= len(batch)
+            self._cond.notify_all()
+
+    def _run(self, batch: list[_Call]) -> None:
+        run: Callable[[Sequence[tuple[Sequence[Segment], str, str, int]]], list[list[str]]]
+        run = self.engine.translate_requests  # type: ignore[attr-defined]
+        self._count(sum(len(c.segments) for c in batch))
+        try:
+            outputs = run([(c.segments, c.source_lang, c.target_lang, c.attempt) for c in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            # one bad request (an unroutable language, say) must not fail the others: each on its own
+            for call in batch:
+                try:
+                    (call.outputs,) = run([(call.segments, call.source_lang, call.target_lang, call.attempt)])
+                except Exception as exc:
+                    call.error = exc
+            return
+        for call, out in zip(batch, outputs, strict=True):
+            call.outputs = out
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+@dataclass
+class ArticleResult:
+    article: Article
+    reports: list[EditionReport]
+    error: BaseException | None = None
+
+
+def translate_many(
+    articles: Iterable[Article],
+    targets: Sequence[str],
+    engine: Engine,
+    *,
+    threads: int = 16,
+    options: Options | None = None,
+    pivot: str | None = None,
+    max_attempts: int | None = None,
+    progress: ProgressFn | None = None,
+) -> Iterator[ArticleResult]:
+    """Translate ``articles`` into ``targets``, ``threads`` articles at a time through one :class:`Batcher`;
+    results come as each article is done (not in input order). An article that fails yields its error and the
+    others go on. ``articles`` is read lazily, so a large archive need not fit in memory."""
+    batcher = engine if isinstance(engine, Batcher) else Batcher(engine)
+
+    def one(article: Article) -> ArticleResult:
+        with batcher.task():
+            try:
+                reports = translate_article(
+                    article,
+                    targets,
+                    batcher,
+                    pivot=pivot,
+                    options=options,
+                    max_attempts=max_attempts,
+                    progress=progress,
+                )
+            except Exception as exc:
+                return ArticleResult(article, [], exc)
+            return ArticleResult(article, reports)
+
+    source = iter(articles)
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="lintas-article") as pool:
+        running: set[Future[ArticleResult]] = set()
+        for article in source:
+            running.add(pool.submit(one, article))
+            if len(running) >= threads * 2:
+                break
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                following = next(source, None)
+                if following is not None:
+                    running.add(pool.submit(one, following))
