@@ -121,21 +121,25 @@ class Glossary:
     def merged(self, other: Glossary) -> Glossary:
         return Glossary([*self.terms, *other.terms])
 
-    def _compile(self) -> list[tuple[re.Pattern[str], Term]]:
-        patterns: list[tuple[int, re.Pattern[str], Term]] = []
+    def _compile(self) -> list[tuple[str, re.Pattern[str], Term]]:
+        patterns: list[tuple[int, str, re.Pattern[str], Term]] = []
         for term in self.terms:
             for variant in term.variants:
                 words = r"\s+".join(re.escape(w) for w in variant.split())
                 flags = 0 if term.case_sensitive else re.IGNORECASE
-                patterns.append((len(variant), re.compile(r"(?<![\w-])" + words + r"(?![\w-])", flags), term))
+                pattern = re.compile(r"(?<![\w-])" + words + r"(?![\w-])", flags)
+                patterns.append((len(variant), variant.split()[0].lower(), pattern, term))
         patterns.sort(key=lambda p: -p[0])
-        return [(p, t) for _, p, t in patterns]
+        return [(needle, p, t) for _, needle, p, t in patterns]
 
     def find(self, text: str) -> list[TermHit]:
         """Terms in ``text`` (tagged or plain), longest first, not overlapping, not inside tags."""
         blocked = [(m.start(), m.end()) for m in _TAG.finditer(text)]
         hits: list[TermHit] = []
-        for pattern, term in self._pattern:
+        lowered = text.lower()
+        for needle, pattern, term in self._pattern:
+            if needle not in lowered:  # a cheap test first: most terms are in no given segment
+                continue
             for match in pattern.finditer(text):
                 span = (match.start(), match.end())
                 if any(a < span[1] and span[0] < b for a, b in blocked):

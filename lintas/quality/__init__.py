@@ -8,6 +8,7 @@ The codes, what they mean and how they were calibrated are listed in ``docs/qual
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ CRITICAL = {
 _SCRIPT_OF = {"en": "Latin", "fr": "Latin", "id": "Latin", "zh": "Han", "ja": "Japanese", "ar": "Arabic"}
 
 
+@functools.lru_cache(maxsize=8192)  # called for every character of every output
 def _script(ch: str) -> str | None:
     if not ch.isalpha():
         return None
