@@ -7,7 +7,7 @@ WHEEL_CACHE ?= $(HOME)/.cache/lintas/wheels
 LLAMA_CPP := llama-cpp-python==0.3.36
 NTREX ?= ../shared/data/ntrex-dev
 
-.PHONY: install demo test lint eval segbench clean
+.PHONY: install demo test lint eval bench segbench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: install lint
 
 eval: install
 	$(BIN)/lintas eval --data $(NTREX) --to en,fr --limit 10
+
+# Raw engine vs pipeline (docs/engines.md): a random-weight OPUS-MT-size CTranslate2 model and the embedded model.
+bench: install
+	$(BIN)/lintas bench --data $(NTREX)
 
 segbench: install
 	$(BIN)/lintas segbench --data $(NTREX)

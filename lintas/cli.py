@@ -852,8 +852,10 @@ def users_passwd(username: str, db_url: str) -> None:
 
 
 from .cli_models import models  # noqa: E402 (commands in their own modules)
+from .cli_scale import bench  # noqa: E402
 
 cli.add_command(models)
+cli.add_command(bench)
 
 
 def main(argv: list[str] | None = None) -> None:

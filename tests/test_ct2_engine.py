@@ -110,7 +110,7 @@ def test_engine_translates_and_loads_each_model_once(registry: Path) -> None:
     segments = [Segment("s1", "Presiden tiba di Jakarta pada hari Senin."), Segment("s2", "Harga beras naik.")]
     out = first.translate_batch(segments, "id", "en")
     assert len(out) == 2 and all(text.strip() for text in out)
-    assert first.tokens_generated == 24  # fixed output length: 12 tokens each
+    assert first.generated_tokens == 24  # fixed output length: 12 tokens each
     second.translate_batch(segments[:1], "id", "en")
     model = first.models[0]
     assert first._translator(model) is second._translator(model)
@@ -193,3 +193,28 @@ def test_models_cli(tmp_path: Path, tiny: dict[str, Path]) -> None:
     assert_clean_error(run("models", "remove", "nope", env=env), 2, "no model named 'nope'")
     assert run("models", "remove", "opus-id-en", env=env).returncode == 0
     assert "no models registered" in run("models", "list", env=env).stdout
+
+
+def test_bench_sends_the_pipeline_the_same_work_as_the_raw_engine(tmp_path: Path) -> None:
+    """`lintas bench` on the tiny model: both rows carry the same segments, and with the output length fixed the
+    same number of generated tokens (so the pipeline did no extra engine work and dropped nothing)."""
+    done = run(
+        "bench",
+        "--engine",
+        "ctranslate2",
+        "--size",
+        "tiny",
+        "--out-tokens",
+        "5",
+        "--data",
+        str(MINI),
+        env={"LINTAS_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| ctranslate2")]
+    assert [r[2].strip() for r in rows] == ["raw engine", "pipeline (checks on, retries off)"]
+    raw, pipeline = ([c.strip() for c in r] for r in rows)
+    assert raw[4] == pipeline[4] and int(raw[4]) >= 19  # segments: the whole fixture
+    assert int(raw[5]) == int(pipeline[5]) == int(raw[4]) * 5  # generated tokens: 5 per segment, in both
+    assert float(pipeline[9].rstrip("x")) > 0 and float(raw[10]) >= 0 and float(raw[11]) > 0
+    assert (tmp_path / "data" / "bench" / "random-tiny-id-en" / "model.bin").is_file()

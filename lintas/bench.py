@@ -1,0 +1,240 @@
+"""``lintas bench``: the raw engine next to the whole pipeline, on the same dev segments.
+
+For each engine, in a fresh process (so load time and peak memory are its own):
+
+1. load the engine (seconds) and warm it up on one segment;
+2. **raw engine**: the segments of the chosen dev articles (exactly the units the pipeline makes of them: headline
+   and sentences, with glossary placeholders) sent straight to the engine in the batches it does best with
+   (``ctranslate2``: ``batch_segments`` at a time in one ``translate_requests`` call; ``llamacpp``: the pipeline's
+   chunks of 4, one prompt each);
+3. **pipeline**: the same articles through :func:`lintas.batching.translate_many` -- segmenting, glossary,
+   quality checks, repairs, assembling the editions -- with retries off (a retry is extra engine work chosen for
+   quality, not overhead; the table says so).
+
+Segments/s and generated tokens/s for both, their ratio (target: pipeline >= 0.9 x raw), model load seconds and the
+process's peak resident memory. The ``ctranslate2`` row uses a random-weight model of OPUS-MT size built here
+(:mod:`lintas.engines.ct2_random`) with a fixed output length, so every segment costs the same decoding work.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import settings
+from .article import Article
+from .engines.base import Segment
+from .evaluate import document_article, load_documents
+
+__all__ = ["BenchRow", "run_bench", "format_table", "random_model_dir"]
+
+
+@dataclass
+class BenchRow:
+    engine: str
+    model: str
+    mode: str  # "raw engine" | "pipeline"
+    articles: int
+    segments: int
+    seconds: float
+    tokens: int
+    load_seconds: float
+    peak_mib: float
+
+    @property
+    def segments_per_second(self) -> float:
+        return self.segments / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def random_model_dir(data_dir: Path, size: str, sentences_from: Path) -> Path:
+    """The random-weight model of ``size`` (``opus-mt`` or ``tiny``), built once into the data directory."""
+    from .engines.ct2_random import OPUS_MT_SIZE, TINY, build_random_model
+
+    spec = {"opus-mt": OPUS_MT_SIZE, "tiny": TINY}[size]
+    target = settings.data_dir() / "bench" / f"random-{size}-id-en"
+    if (target / "model.bin").is_file():
+        return target
+    sentences = [
+        line
+        for lang in ("id", "en")
+        for line in (data_dir / f"ntrex.{lang}.txt").read_text(encoding="utf-8").splitlines()
+    ]
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    build_random_model(partial, sentences, spec, seed=0)
+    partial.rename(target)
+    return target
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _articles(data_dir: Path, docs: int) -> list[Article]:
+    return [document_article(doc) for doc in load_documents(data_dir, [], limit=docs)]
+
+
+def _units(articles: Sequence[Article], engine: Any, glossary: Any) -> list[Segment]:
+    """The first-pass segments the pipeline sends for ``articles`` into English (same preparation)."""
+    from .assemble import split_article
+    from .pipeline import _prepare
+
+    segments = []
+    for article in articles:
+        for unit in split_article(article):
+            segments.append(_prepare(unit.segment, unit, engine, "en", glossary, True)[0])
+    return segments
+
+
+def _case(spec: dict[str, Any]) -> list[BenchRow]:
+    """One engine's rows; runs in its own process (see :func:`run_bench`)."""
+    from .batching import translate_many
+    from .glossary import configured_glossary
+    from .pipeline import Options, translate_article
+
+    data_dir = Path(spec["data"])
+    articles = _articles(data_dir, spec["docs"])
+    started = time.perf_counter()
+    engine: Any
+    if spec["engine"] == "ctranslate2":
+        from .engines.ct2 import CTranslate2Engine
+        from .engines.ct2_models import RegisteredModel
+
+        model_dir = Path(spec["model_dir"])
+        registered = RegisteredModel(name=model_dir.name, path=str(model_dir), family="opus-mt", pairs=("id-en",))
+        engine = CTranslate2Engine(
+            registered=[registered],
+            max_decoding_length=spec["out_tokens"],
+            min_decoding_length=spec["out_tokens"],
+            intra_threads=spec.get("intra_threads") or 0,
+        )
+        engine.load("id", ["en"])
+    else:
+        from .engines.llamacpp import LlamaCppEngine
+
+        engine = LlamaCppEngine()
+    load_seconds = time.perf_counter() - started
+    glossary = configured_glossary()
+    segments = _units(articles, engine, glossary)
+    options = Options(glossary=glossary)
+    warm_up = Article(id="warm-up", headline="Harga beras naik di Jakarta.")  # loads the checks' models too
+    translate_article(warm_up, ["en"], engine, options=options, max_attempts=1)  # not timed
+    rows = []
+
+    tokens = engine.generated_tokens
+    started = time.perf_counter()
+    if hasattr(engine, "translate_requests"):
+        step = int(settings.get("batch_segments"))
+        for i in range(0, len(segments), step):
+            engine.translate_requests([(segments[i : i + step], "id", "en", 0)])
+    else:
+        for i in range(0, len(segments), 4):
+            engine.translate_batch(segments[i : i + 4], "id", "en")
+    raw_seconds = time.perf_counter() - started
+    common = {"engine": engine.name, "model": engine.model, "articles": len(articles), "load_seconds": load_seconds}
+    rows.append(
+        BenchRow(
+            **common,
+            mode="raw engine",
+            segments=len(segments),
+            seconds=raw_seconds,
+            tokens=engine.generated_tokens - tokens,
+            peak_mib=_peak_mib(),
+        )
+    )
+
+    tokens = engine.generated_tokens
+    started = time.perf_counter()
+    done = 0
+    for result in translate_many(articles, ["en"], engine, threads=spec["threads"], options=options, max_attempts=1):
+        if result.error is not None:
+            raise result.error
+        done += sum(report.segments for report in result.reports)
+    rows.append(
+        BenchRow(
+            **common,
+            mode="pipeline",
+            segments=done,
+            seconds=time.perf_counter() - started,
+            tokens=engine.generated_tokens - tokens,
+            peak_mib=_peak_mib(),
+        )
+    )
+    return rows
+
+
+def run_bench(
+    engines: Sequence[str],
+    data_dir: Path,
+    *,
+    docs: int,
+    llama_docs: int,
+    out_tokens: int = 32,
+    threads: int = 16,
+    size: str = "opus-mt",
+) -> list[BenchRow]:
+    """Each engine in a subprocess (``python -m lintas.bench``); their rows."""
+    rows: list[BenchRow] = []
+    for name in engines:
+        spec: dict[str, Any] = {
+            "engine": name,
+            "data": str(data_dir),
+            "docs": docs if name == "ctranslate2" else llama_docs,
+            "out_tokens": out_tokens,
+            "threads": threads,
+        }
+        if name == "ctranslate2":
+            spec["model_dir"] = str(random_model_dir(data_dir, size, data_dir))
+        done = subprocess.run(
+            [sys.executable, "-m", "lintas.bench", json.dumps(spec)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            from .errors import EngineError
+
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EngineError(f"the {name} benchmark failed: {tail}")
+        rows += [BenchRow(**row) for row in json.loads(done.stdout.strip().splitlines()[-1])]
+    return rows
+
+
+def format_table(rows: Sequence[BenchRow]) -> str:
+    head = (
+        "| engine | model | run | articles | segments | tokens | seconds | segments/s | tokens/s | vs raw | load s "
+        "| peak MiB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )
+    lines = [head]
+    raw: dict[str, BenchRow] = {}
+    for row in rows:
+        if row.mode == "raw engine":
+            raw[row.engine] = row
+        base = raw.get(row.engine)
+        ratio = (
+            f"{row.segments_per_second / base.segments_per_second:.2f}x"
+            if base and row.mode != "raw engine" and base.segments_per_second
+            else ""
+        )
+        mode = row.mode + (" (checks on, retries off)" if row.mode == "pipeline" else "")
+        lines.append(
+            f"| {row.engine} | {row.model} | {mode} | {row.articles} | {row.segments} | {row.tokens} | {row.seconds:.2f} | "
+            f"{row.segments_per_second:.1f} | {row.tokens_per_second:.0f} | {ratio} | {row.load_seconds:.2f} | "
+            f"{row.peak_mib:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(json.dumps([asdict(row) for row in _case(json.loads(sys.argv[1]))]))
