@@ -184,7 +184,7 @@ class ArticleResult:
 
 def translate_many(
     articles: Iterable[Article],
-    targets: Sequence[str],
+    targets: Sequence[str] | Callable[[Article], Sequence[str]],
     engine: Engine,
     *,
     threads: int = 16,
@@ -195,7 +195,8 @@ def translate_many(
 ) -> Iterator[ArticleResult]:
     """Translate ``articles`` into ``targets``, ``threads`` articles at a time through one :class:`Batcher`;
     results come as each article is done (not in input order). An article that fails yields its error and the
-    others go on. ``articles`` is read lazily, so a large archive need not fit in memory."""
+    others go on. ``articles`` is read lazily, so a large archive need not fit in memory. ``targets`` may be a
+    function giving each article its own languages."""
     batcher = engine if isinstance(engine, Batcher) else Batcher(engine)
 
     def one(article: Article) -> ArticleResult:
@@ -203,7 +204,7 @@ def translate_many(
             try:
                 reports = translate_article(
                     article,
-                    targets,
+                    targets(article) if callable(targets) else targets,
                     batcher,
                     pivot=pivot,
                     options=options,

@@ -852,10 +852,11 @@ def users_passwd(username: str, db_url: str) -> None:
 
 
 from .cli_models import models  # noqa: E402 (commands in their own modules)
-from .cli_scale import bench  # noqa: E402
+from .cli_scale import backfill, bench  # noqa: E402
 
 cli.add_command(models)
 cli.add_command(bench)
+cli.add_command(backfill)
 
 
 def main(argv: list[str] | None = None) -> None:
