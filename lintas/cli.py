@@ -344,6 +344,13 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
     help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics (see --metrics-host).",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Jobs translated at once, sharing the engine (a ctranslate2 engine batches them; see docs/engines.md).",
+)
 def worker(
     engine_name: str,
     db_url: str,
@@ -354,6 +361,7 @@ def worker(
     max_jobs: int | None,
     metrics_port: int | None,
     metrics_host: str,
+    threads: int,
 ) -> None:
     """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: after the current job)."""
     import signal
@@ -400,7 +408,10 @@ def worker(
         from .store.glossary_terms import with_database_terms  # desk terms, re-read as they change
 
         options = Options.from_settings(with_database_terms(_glossary(), bind), memory)
-        click.echo(f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s", err=True)
+        click.echo(
+            f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s, {threads} thread(s)",
+            err=True,
+        )
         done = run_worker(
             bind,
             cls,
@@ -413,6 +424,7 @@ def worker(
             exit_when_idle=once,
             notify=notify,
             metrics=metrics,
+            threads=threads,
         )
         click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
     finally:

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import httpx
 from sqlalchemy.exc import OperationalError
 
 from .article import Article, Edition
+from .batching import Batcher
 from .engines.base import Engine
 from .engines.cache import CachedEngine
 from .errors import InputError
@@ -142,6 +143,8 @@ class _Lazy:
 
     engine: CachedEngine | None = None
     options: Options | None = None
+    batcher: Batcher | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def run_worker(
@@ -158,6 +161,7 @@ def run_worker(
     log: LogFn = _stderr,
     notify: NotifyConfig | None = None,
     metrics: WorkerMetrics | None = None,
+    threads: int = 1,
 ) -> int:
     """Process jobs from the queue in ``bind`` until ``stop`` is set; returns the number of jobs processed.
 
@@ -180,6 +184,10 @@ def run_worker(
     ``notify``: each stored edition enqueues its outbound webhooks in the same transaction, and a
     :class:`~lintas.notify.Notifier` thread sends them while the worker runs (and until they are sent, at most a
     few seconds, when it stops). ``metrics`` counts jobs, translation time, segments and cache hits.
+
+    ``threads`` > 1: that many jobs run at once, sharing the one engine through a :class:`lintas.batching.Batcher`
+    (a sentence-MT engine then gets the segments of all of them in one call; an HTTP engine gets concurrent
+    requests; llama.cpp still translates one prompt at a time). ``max_jobs`` counts all threads' jobs.
     """
     if lease_seconds <= 0:
         raise ValueError(f"lease_seconds must be > 0, not {lease_seconds}")
@@ -189,9 +197,10 @@ def run_worker(
     notifier = Notifier(bind, notify, log) if notify is not None and notify.urls else None
     if notifier is not None:
         notifier.start()
-    processed = 0
-    try:
-        while not stop.is_set() and (max_jobs is None or processed < max_jobs):
+    counter = _Counter(max_jobs)
+
+    def loop() -> None:
+        while not stop.is_set() and counter.more():
             try:
                 job = queue.claim(bind, worker_id, lease_seconds)
                 if job is None and not exit_when_idle:
@@ -204,13 +213,49 @@ def run_worker(
                 continue
             if job is None:
                 break
-            processed += 1
+            counter.add()
             _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log, notify, metrics)
+
+    try:
+        if threads <= 1:
+            loop()
+        else:
+            errors: list[BaseException] = []
+
+            def guarded() -> None:
+                try:
+                    loop()
+                except BaseException as exc:  # an engine that cannot start: every thread stops
+                    errors.append(exc)
+                    stop.set()
+
+            pool = [threading.Thread(target=guarded, name=f"lintas-job-{i}") for i in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            if errors:
+                raise errors[0]
     finally:
         if notifier is not None:
             notifier.stop()
             _drain(bind, notifier.config, log)
-    return processed
+    return counter.count
+
+
+class _Counter:
+    """Jobs taken by all of a worker's threads, against ``max_jobs``."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.count, self._lock = limit, 0, threading.Lock()
+
+    def more(self) -> bool:
+        with self._lock:
+            return self.limit is None or self.count < self.limit
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
 
 
 def _drain(bind: Bind, notify: NotifyConfig, log: LogFn) -> None:
@@ -246,18 +291,21 @@ def _process(
     hits = misses = 0
     try:
         with _LeaseKeeper(bind, job.id, worker_id, lease_seconds, log) as keeper:  # a model load is under it too
-            if lazy.engine is None or lazy.options is None:
-                try:
-                    lazy.engine = lazy.engine or CachedEngine(engine_factory(), bind)
-                    lazy.options = lazy.options or (options_factory() if options_factory else Options())
-                except Exception as exc:
-                    raise _StartError(exc) from exc
+            with lazy.lock:  # threads share one engine, loaded once
+                if lazy.engine is None or lazy.options is None or lazy.batcher is None:
+                    try:
+                        lazy.batcher = lazy.batcher or Batcher(engine_factory())
+                        lazy.engine = lazy.engine or CachedEngine(lazy.batcher, bind)
+                        lazy.options = lazy.options or (options_factory() if options_factory else Options())
+                    except Exception as exc:
+                        raise _StartError(exc) from exc
             engine, options = lazy.engine, lazy.options
             hits, misses = engine.hits, engine.misses
             article = repo.get_article(bind, job.article_id, job.revision)
             if article is None:
                 raise LookupError(f"article {job.article_id!r} has no revision {job.revision}")
-            edition = _translate(article, job.target_lang, engine, options)
+            with lazy.batcher.task():
+                edition = _translate(article, job.target_lang, engine, options)
         on_saved = enqueue_for(notify, edition, article.section) if notify is not None else None
         saved = queue.complete(bind, job.id, worker_id, edition, on_saved=on_saved)
     except Exception as exc:

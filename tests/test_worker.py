@@ -35,6 +35,7 @@ from lintas.engines.fake import FakeEngine
 from lintas.errors import ModelError
 from lintas.evaluate import Document, document_article, load_documents
 from lintas.loadtest import free_port
+from lintas.pipeline import translate_article
 from lintas.store import queue, repo
 from lintas.store.schema import editions, jobs
 from lintas.telemetry import WorkerMetrics
@@ -314,3 +315,32 @@ def test_kill_9_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> No
     with store.engine.connect() as conn:
         rows = conn.execute(select(editions.c.article_id, editions.c.target_lang)).all()
     assert sorted(rows) == sorted((a.id, lang) for a in articles for lang in TARGETS)
+
+
+def test_threads_share_one_engine_and_batch_jobs_together(store: Store) -> None:
+    """`lintas worker --threads 4` on a batching engine: every job done, far fewer engine calls than jobs, one
+    call carrying several articles' segments, and the same editions as one thread makes."""
+    from test_batching import MergingFake
+
+    articles = chaos_articles(8)
+    for item in articles:
+        repo.upsert_article(store.engine, item, ["en", "fr"])
+    engine = MergingFake()
+    loads: list[int] = []
+
+    def factory() -> MergingFake:
+        loads.append(1)
+        return engine
+
+    done = run_worker(store.engine, factory, worker_id="w1", exit_when_idle=True, log=quiet, threads=4)
+    assert done == 16 and len(loads) == 1  # the engine is built once for all threads
+    assert queue.counts(store.engine)["done"] == 16
+    requests = sum(len(call) for call in engine.merged)
+    assert len(engine.merged) < requests  # some calls carried several jobs' segments
+    alone = FakeEngine()
+    for item in articles:
+        for lang in ("en", "fr"):
+            stored = repo.get_edition(store.engine, item.id, lang)
+            assert stored is not None
+            (report,) = translate_article(item, [lang], alone, pivot="")
+            assert [s.target for s in stored.segments] == [s.target for s in report.edition.segments]
