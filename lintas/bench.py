@@ -33,7 +33,7 @@ from .article import Article
 from .engines.base import Segment
 from .evaluate import document_article, load_documents
 
-__all__ = ["BenchRow", "run_bench", "format_table", "random_model_dir"]
+__all__ = ["BenchRow", "run_bench", "format_table", "random_model_dir", "peer_case"]
 
 
 @dataclass
@@ -236,5 +236,67 @@ def format_table(rows: Sequence[BenchRow]) -> str:
     return "\n".join(lines)
 
 
+def peer_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """Lintas' side of the LibreTranslate comparison (``scripts/peer_libretranslate.py --lintas``): ``articles``
+    dev articles into ``target`` on the CTranslate2 model in ``model_dir`` through :func:`translate_many`, with the
+    decoding LibreTranslate uses (``beam_size``, ``max_decoding_length``; the output length fixed at the maximum,
+    as a random model's is there), all checks on and ``max_attempts`` (1: no retries)."""
+    from .batching import translate_many
+    from .engines.ct2 import CTranslate2Engine
+    from .engines.ct2_models import RegisteredModel
+    from .glossary import configured_glossary
+    from .pipeline import Options
+
+    data_dir, model_dir = Path(spec["data"]), Path(spec["model_dir"])
+    articles = _articles(data_dir, spec["articles"])
+    registered = RegisteredModel(name=model_dir.name, path=str(model_dir), family="opus-mt", pairs=("id-en",))
+    started = time.perf_counter()
+    engine = CTranslate2Engine(
+        registered=[registered],
+        compute_type=spec.get("compute_type", "int8"),
+        beam_size=spec["beam_size"],
+        max_decoding_length=spec["max_decoding_length"],
+        min_decoding_length=spec["max_decoding_length"],
+        intra_threads=spec.get("intra_threads", 0),
+    )
+    engine.load("id", ["en"])
+    load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    segments = 0
+    for result in translate_many(
+        articles,
+        ["en"],
+        engine,
+        threads=spec.get("threads", 16),
+        options=Options(glossary=configured_glossary()),
+        max_attempts=spec.get("max_attempts", 1),
+    ):
+        if result.error is not None:
+            raise result.error
+        segments += sum(report.segments for report in result.reports)
+    wall = time.perf_counter() - started
+    return {
+        "articles": len(articles),
+        "segments": segments,
+        "wall_seconds": round(wall, 2),
+        "articles_per_minute": round(len(articles) / wall * 60, 2),
+        "tokens": engine.generated_tokens,
+        "tokens_per_second": round(engine.generated_tokens / wall, 1),
+        "load_seconds": round(load_seconds, 2),
+        "decoding": {
+            "beam_size": engine.beam_size,
+            "max_decoding_length": engine.max_decoding_length,
+            "min_decoding_length": engine.min_decoding_length,
+            "compute_type": engine.compute_type,
+            "max_batch_size": engine.max_batch_size,
+            "max_attempts": spec.get("max_attempts", 1),
+        },
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps([asdict(row) for row in _case(json.loads(sys.argv[1]))]))
+    request = json.loads(sys.argv[1])
+    if request.get("peer"):
+        print(json.dumps(peer_case(request)))
+    else:
+        print(json.dumps([asdict(row) for row in _case(request)]))
