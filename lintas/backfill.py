@@ -82,7 +82,7 @@ class FileSource:
 
     def __init__(self, path: Path, out: Path, targets: Sequence[str]) -> None:
         self.path, self.out, self.targets = path, out, list(targets)
-        self.problems: list[str] = []  # unreadable inputs, reported and skipped
+        self._problems: dict[str, str] = {}  # unreadable inputs by place, reported and skipped
         if not path.exists():
             raise InputError(f"{path} does not exist")
         if path.is_file() and path.suffix != ".jsonl":
@@ -93,11 +93,13 @@ class FileSource:
         from .ingest import read_article
 
         if self.path.is_dir():
-            for file in sorted(p for p in self.path.rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES):
+            out = self.out.resolve()
+            files = (p for p in self.path.rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES)
+            for file in sorted(p for p in files if not p.resolve().is_relative_to(out)):  # never our own output
                 try:
                     yield str(file), read_article(file)
                 except Exception as exc:
-                    self.problems.append(f"{file}: {exc}")
+                    self._problems[str(file)] = f"{file}: {exc}"
                     yield str(file), None
             return
         with self.path.open(encoding="utf-8") as lines:
@@ -110,7 +112,7 @@ class FileSource:
                     first = exc.errors()[0]
                     where = ".".join(str(part) for part in first["loc"])
                     reason = f"{where}: {first['msg']}" if where else first["msg"]
-                    self.problems.append(f"{self.path} line {number}: not an article ({reason})")
+                    self._problems[str(number)] = f"{self.path} line {number}: not an article ({reason})"
                     yield f"{self.path}:{number}", None
 
     def _missing(self, article: Article) -> list[str]:
@@ -122,8 +124,11 @@ class FileSource:
         for _where, article in self._articles():
             if article is not None:
                 todo, done = (todo + 1, done) if self._missing(article) else (todo, done + 1)
-        self.problems.clear()  # pending() reads them again and reports them then
         return todo, done
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self._problems.values())
 
     def pending(self) -> Iterator[Work]:
         for where, article in self._articles():
@@ -312,7 +317,8 @@ def run_backfill(
     if on_start:
         on_start(todo, done)
     if todo == 0:
-        return summary
+        source.close()
+        return _with_problems(summary, source)
     started = time.perf_counter()
     local = not address
     env = {"env_vars": _lintas_env()}
@@ -383,8 +389,14 @@ def _drive(ray: Any, pool: list[Any], source: Any, summary: Summary, batch_artic
                 progress(summary.articles + summary.failed, summary.editions)
         if not exhausted:
             exhausted = not submit(slot)
-    summary.errors += list(getattr(source, "problems", []))
-    summary.failed += len(getattr(source, "problems", []))
+    return _with_problems(summary, source)
+
+
+def _with_problems(summary: Summary, source: Any) -> Summary:
+    """Inputs that could not be read count as failures (they are named in ``errors``)."""
+    problems = list(getattr(source, "problems", []))
+    summary.errors += problems
+    summary.failed += len(problems)
     return summary
 
 

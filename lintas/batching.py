@@ -5,8 +5,8 @@ thread, through one :class:`Batcher` wrapped around the engine. What the batcher
 
 * an engine with ``translate_requests`` (sentence MT such as :class:`lintas.engines.ct2.CTranslate2Engine`, which
   needs no document context) gets the segments of every waiting thread -- paragraphs of several articles, several
-  target languages, first passes and retries -- in **one** call, as soon as every busy thread is waiting for the
-  engine or ``max_segments`` are queued; while it runs, the next batch forms;
+  target languages, first passes and retries -- in one call of at most ``max_segments`` segments (more calls
+  when more are queued), as soon as every busy thread is waiting for the engine;
 * an engine with ``concurrent_requests = True`` (an HTTP server such as the ``openai`` engine, which bounds its own
   requests in flight) is called from all threads at once;
 * any other engine (llama.cpp in this process) is called by one thread at a time.
@@ -17,9 +17,9 @@ Threads that use the batcher must say so with ``with batcher.task():`` so it kno
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +63,7 @@ class Batcher:
         self._cond = threading.Condition()
         self._serial = threading.Lock()
         self._active = 0  # threads inside task()
+        self._expected = 0  # tasks submitted (expect()) that have not started yet
         self._waiting = 0  # calls not answered yet (queued or in flight)
         self._pending: list[_Call] = []
         self._busy = False  # a merged call is running
@@ -81,11 +82,19 @@ class Batcher:
             raise AttributeError(attribute)
         return getattr(self.engine, attribute)
 
+    def expect(self) -> None:
+        """A task was handed to a thread that has not started it: the first batch waits for it too."""
+        with self._cond:
+            self._expected += 1
+
     @contextmanager
-    def task(self) -> Iterator[None]:
-        """Mark the calling thread as one that may send work until the block ends."""
+    def task(self, expected: bool = False) -> Iterator[None]:
+        """Mark the calling thread as one that may send work until the block ends (``expected``: the task was
+        announced with :meth:`expect`)."""
         with self._cond:
             self._active += 1
+            if expected:
+                self._expected -= 1
         try:
             yield
         finally:
@@ -126,8 +135,9 @@ class Batcher:
         self.segments += segments
 
     def _ready(self) -> bool:
-        queued = sum(len(c.segments) for c in self._pending)
-        return queued >= self.max_segments or self._waiting >= self._active
+        # every busy thread waits for the engine: the batch is as large as it gets, and the engine never competes
+        # with the checks for the CPU (larger batches leave in several calls of at most max_segments)
+        return self._waiting >= self._active + self._expected
 
     def _dispatch(self) -> None:
         """Send queued calls (up to ``max_segments``) as one engine call; the lock is released meanwhile."""
@@ -200,32 +210,58 @@ def translate_many(
     batcher = engine if isinstance(engine, Batcher) else Batcher(engine)
 
     def one(article: Article) -> ArticleResult:
-        with batcher.task():
-            try:
-                reports = translate_article(
-                    article,
-                    targets(article) if callable(targets) else targets,
-                    batcher,
-                    pivot=pivot,
-                    options=options,
-                    max_attempts=max_attempts,
-                    progress=progress,
-                )
-            except Exception as exc:
-                return ArticleResult(article, [], exc)
-            return ArticleResult(article, reports)
+        try:
+            reports = translate_article(
+                article,
+                targets(article) if callable(targets) else targets,
+                batcher,
+                pivot=pivot,
+                options=options,
+                max_attempts=max_attempts,
+                progress=progress,
+            )
+        except Exception as exc:
+            return ArticleResult(article, [], exc)
+        return ArticleResult(article, reports)
 
+    if batcher.mode == "serial":  # one prompt at a time anyway: no threads
+        for article in articles:
+            yield one(article)
+        return
+
+    # ``threads`` long-lived workers each take the next article until there is none. Each stays inside one
+    # batcher task the whole time, so a batch never leaves early because a worker is between two articles; and
+    # all are announced (expect) before any starts, so the first batch waits for every worker's first article.
     source = iter(articles)
-    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="lintas-article") as pool:
-        running: set[Future[ArticleResult]] = set()
-        for article in source:
-            running.add(pool.submit(one, article))
-            if len(running) >= threads * 2:
-                break
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-                following = next(source, None)
-                if following is not None:
-                    running.add(pool.submit(one, following))
+    lock = threading.Lock()
+    results: queue.Queue[ArticleResult | BaseException | None] = queue.Queue()
+
+    def work() -> None:
+        try:
+            with batcher.task(expected=True):
+                while True:
+                    with lock:
+                        article = next(source, None)
+                    if article is None:
+                        break
+                    results.put(one(article))
+        except BaseException as exc:  # the article source failed: the caller gets it
+            results.put(exc)
+        finally:
+            results.put(None)
+
+    count = max(1, threads)
+    for _ in range(count):
+        batcher.expect()
+    workers = [threading.Thread(target=work, name=f"lintas-article-{i}", daemon=True) for i in range(count)]
+    for worker in workers:
+        worker.start()
+    finished = 0
+    while finished < count:
+        item = results.get()
+        if item is None:
+            finished += 1
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            yield item

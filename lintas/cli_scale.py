@@ -36,6 +36,16 @@ __all__ = ["bench", "backfill"]
     "--threads", type=click.IntRange(min=1), default=16, show_default=True, help="Articles in flight in the pipeline."
 )
 @click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Runs of each (ctranslate2); the fastest counts.",
+)
+@click.option(
+    "--llama-repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs of each (llamacpp)."
+)
+@click.option(
     "--size",
     type=click.Choice(["opus-mt", "tiny"]),
     default="opus-mt",
@@ -43,7 +53,15 @@ __all__ = ["bench", "backfill"]
     help="Random-weight model for ctranslate2: OPUS-MT size (6+6 layers, d512, 32k vocabulary) or a tiny one.",
 )
 def bench(
-    data_dir: Path, engines: tuple[str, ...], docs: int, llama_docs: int, out_tokens: int, threads: int, size: str
+    data_dir: Path,
+    engines: tuple[str, ...],
+    docs: int,
+    llama_docs: int,
+    out_tokens: int,
+    threads: int,
+    repeat: int,
+    llama_repeat: int,
+    size: str,
 ) -> None:
     """Raw engine vs whole pipeline on the same dev segments: segments/s, tokens/s, load time, peak memory."""
     from .bench import format_table, run_bench

@@ -58,6 +58,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("ct2_beam_size", "2", "Beam size of the ctranslate2 engine (retries use at least 4)."),
         Setting("ct2_max_batch_size", "32", "Sentences per CTranslate2 batch."),
         Setting("ct2_max_decoding_length", "256", "Most tokens the ctranslate2 engine generates for one sentence."),
+        Setting(
+            "ct2_tune_malloc", "1", "0: leave glibc's allocator alone in the ctranslate2 engine (docs/engines.md)."
+        ),
         Setting("batch_segments", "256", "Most segments lintas.batching sends a batching engine in one call."),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),

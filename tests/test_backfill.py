@@ -69,7 +69,7 @@ def test_jsonl_archive_then_nothing_left_to_do(tmp_path: Path) -> None:
     assert edition.target_lang == "en" and edition.segments and edition.engine == "fake"
     stamps = {p: p.stat().st_mtime_ns for p in files}
     second = run("backfill", str(source), "--out", str(out), "--to", "en,fr", "--engine", "fake")
-    assert "0 articles to translate, 4 done already" in second.stderr
+    assert "0 articles to translate, 4 done already" in second.stderr and "line 5" in second.stderr
     assert _summary(second.stdout)["translated_articles"] == 0
     assert {p: p.stat().st_mtime_ns for p in files} == stamps  # nothing rewritten
     third = run("backfill", str(source), "--out", str(out), "--to", "en,fr,zh", "--engine", "fake")
@@ -132,3 +132,18 @@ def test_database_queue_is_drained(tmp_path: Path) -> None:
 )
 def test_bad_sources_are_clear_errors(args: list[str], needle: str) -> None:
     assert_clean_error(run("backfill", *args), 2, needle)
+
+
+def test_directory_archive_with_its_output_inside(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "contoh.html").write_text((ROOT / "lintas" / "data" / "example" / "article.html").read_text())
+    (archive / "kabar.json").write_text(_articles(1)[0].model_dump_json())
+    (archive / "rusak.md").write_bytes(b"\xff\xfe\x00 not text")
+    out = archive / "editions"  # inside the archive: its JSON files must never be read as articles
+    first = run("backfill", str(archive), "--out", str(out), "--to", "en", "--engine", "fake")
+    assert first.returncode == 1 and "rusak.md" in first.stderr
+    assert _summary(first.stdout)["translated_articles"] == 2
+    again = run("backfill", str(archive), "--out", str(out), "--to", "en", "--engine", "fake")
+    assert "0 articles to translate, 2 done already" in again.stderr
+    assert again.returncode == 1 and "rusak.md" in again.stderr  # still unreadable, still said

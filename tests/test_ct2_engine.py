@@ -206,6 +206,8 @@ def test_bench_sends_the_pipeline_the_same_work_as_the_raw_engine(tmp_path: Path
         "tiny",
         "--out-tokens",
         "5",
+        "--repeat",
+        "2",
         "--data",
         str(MINI),
         env={"LINTAS_DATA_DIR": str(tmp_path / "data")},
@@ -217,4 +219,5 @@ def test_bench_sends_the_pipeline_the_same_work_as_the_raw_engine(tmp_path: Path
     assert raw[4] == pipeline[4] and int(raw[4]) >= 19  # segments: the whole fixture
     assert int(raw[5]) == int(pipeline[5]) == int(raw[4]) * 5  # generated tokens: 5 per segment, in both
     assert float(pipeline[9].rstrip("x")) > 0 and float(raw[10]) >= 0 and float(raw[11]) > 0
+    assert len(raw[12].split(",")) == len(pipeline[12].split(",")) == 2  # --repeat 2: two runs of each
     assert (tmp_path / "data" / "bench" / "random-tiny-id-en" / "model.bin").is_file()

