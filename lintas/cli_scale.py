@@ -72,7 +72,15 @@ def bench(
     for name in dict.fromkeys(engines):
         click.echo(f"measuring {name}...", err=True)
         rows += run_bench(
-            [name], data_dir, docs=docs, llama_docs=llama_docs, out_tokens=out_tokens, threads=threads, size=size
+            [name],
+            data_dir,
+            docs=docs,
+            llama_docs=llama_docs,
+            out_tokens=out_tokens,
+            threads=threads,
+            size=size,
+            repeat=repeat,
+            llama_repeat=llama_repeat,
         )
     click.echo(format_table(rows))
 
