@@ -140,17 +140,19 @@ class Batcher:
         return self._waiting >= self._active + self._expected
 
     def _dispatch(self) -> None:
-        """Send queued calls (up to ``max_segments``) as one engine call; the lock is released meanwhile."""
-        batch: list[_Call] = []
-        size = 0
-        while self._pending and (not batch or size + len(self._pending[0].segments) <= self.max_segments):
-            call = self._pending.pop(0)
-            batch.append(call)
-            size += len(call.segments)
+        """Send every queued call, in engine calls of at most ``max_segments`` segments; the lock is released
+        meanwhile (calls queued in the meantime wait for the next round)."""
+        batch, self._pending = self._pending, []
         self._busy = True
         self._cond.release()
         try:
-            self._run(batch)
+            chunk: list[_Call] = []
+            for call in batch:
+                if chunk and sum(len(c.segments) for c in chunk) + len(call.segments) > self.max_segments:
+                    self._run(chunk)
+                    chunk = []
+                chunk.append(call)
+            self._run(chunk)
         finally:
             self._cond.acquire()
             self._busy = False

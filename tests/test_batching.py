@@ -156,3 +156,25 @@ def test_calls_outside_a_task_go_straight_through() -> None:
     )
     assert batcher.calls == 1 and batcher.segments == 1
     assert batcher.name == "fake" and batcher.glossary_mode == "placeholder"
+
+
+def test_a_round_larger_than_max_segments_leaves_in_several_calls_at_once() -> None:
+    engine = MergingFake()
+    batcher = Batcher(engine, max_segments=3)
+    barrier = threading.Barrier(3)
+    done: list[int] = []
+
+    def send(i: int) -> None:
+        with batcher.task():
+            barrier.wait()
+            out = batcher.translate_batch([Segment(f"{i}a", "Harga naik."), Segment(f"{i}b", "Ya.")], "id", "en")
+            done.append(len(out))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert done == [2, 2, 2]
+    assert [len(call) for call in engine.merged] == [1, 1, 1]  # 2 + 2 > 3: one request a call, all in one round
+    assert batcher.calls == 3 and batcher.segments == 6
