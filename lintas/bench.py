@@ -61,8 +61,9 @@ class BenchRow:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-def random_model_dir(data_dir: Path, size: str, sentences_from: Path) -> Path:
-    """The random-weight model of ``size`` (``opus-mt`` or ``tiny``), built once into the data directory."""
+def random_model_dir(data_dir: Path, size: str) -> Path:
+    """The random-weight model of ``size`` (``opus-mt`` or ``tiny``), built once into the data directory, its
+    sentencepiece model trained on the Indonesian and English text of ``data_dir``."""
     from .engines.ct2_random import OPUS_MT_SIZE, TINY, build_random_model
 
     spec = {"opus-mt": OPUS_MT_SIZE, "tiny": TINY}[size]
@@ -207,7 +208,7 @@ def run_bench(
             "repeat": repeat if name == "ctranslate2" else llama_repeat,
         }
         if name == "ctranslate2":
-            spec["model_dir"] = str(random_model_dir(data_dir, size, data_dir))
+            spec["model_dir"] = str(random_model_dir(data_dir, size))
         done = subprocess.run(
             [sys.executable, "-m", "lintas.bench", json.dumps(spec)], capture_output=True, text=True, check=False
         )
