@@ -22,11 +22,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import settings
 from .article import Article
-from .engines.base import Engine, Segment
+from .engines.base import Engine, EngineWrapper, Segment
 from .pipeline import EditionReport, Options, ProgressFn, translate_article
 
 __all__ = ["Batcher", "ArticleResult", "translate_many"]
@@ -43,14 +42,14 @@ class _Call:
     error: BaseException | None = None
 
 
-class Batcher:
-    """``engine`` shared by many threads (see the module docs); an :class:`~lintas.engines.base.Engine` itself.
+class Batcher(EngineWrapper):
+    """``engine`` (``inner``) shared by many threads (see the module docs); an :class:`~lintas.engines.base.Engine` itself.
 
     ``calls`` and ``segments`` count the engine calls made and the segments they carried.
     """
 
     def __init__(self, engine: Engine, max_segments: int | None = None) -> None:
-        self.engine = engine
+        self.inner = engine
         self.max_segments = max_segments or int(settings.get("batch_segments"))
         if hasattr(engine, "translate_requests"):
             self.mode = "merge"
@@ -67,20 +66,6 @@ class Batcher:
         self._waiting = 0  # calls not answered yet (queued or in flight)
         self._pending: list[_Call] = []
         self._busy = False  # a merged call is running
-
-    @property
-    def name(self) -> str:
-        return self.engine.name
-
-    @property
-    def model(self) -> str:
-        return self.engine.model
-
-    def __getattr__(self, attribute: str) -> Any:
-        # glossary_mode, prompt_version, uses_context...: the engine's own
-        if attribute == "engine":
-            raise AttributeError(attribute)
-        return getattr(self.engine, attribute)
 
     def expect(self) -> None:
         """A task was handed to a thread that has not started it: the first batch waits for it too."""
@@ -116,7 +101,7 @@ class Batcher:
         if self.mode != "merge":
             with self._serial if self.mode == "serial" else _nothing():
                 self._count(len(segments))
-                return self.engine.translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
+                return self.inner.translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
         call = _Call(segments, source_lang, target_lang, attempt)
         with self._cond:
             self._pending.append(call)
@@ -163,7 +148,7 @@ class Batcher:
 
     def _run(self, batch: list[_Call]) -> None:
         run: Callable[[Sequence[tuple[Sequence[Segment], str, str, int]]], list[list[str]]]
-        run = self.engine.translate_requests  # type: ignore[attr-defined]
+        run = self.inner.translate_requests  # type: ignore[attr-defined]
         self._count(sum(len(c.segments) for c in batch))
         try:
             outputs = run([(c.segments, c.source_lang, c.target_lang, c.attempt) for c in batch])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Segment", "SegmentKind", "Engine"]
+__all__ = ["Segment", "SegmentKind", "Engine", "EngineWrapper"]
 
 SegmentKind = Literal["headline", "kicker", "subheadline", "heading", "sentence", "quote", "caption", "list_item"]
 
@@ -56,3 +56,25 @@ class Engine(Protocol):
         context: Sequence[tuple[Segment, str]] = (),
         attempt: int = 0,
     ) -> list[str]: ...
+
+
+class EngineWrapper:
+    """Base of an engine that wraps another (``inner``): its ``name``, ``model`` and every attribute the wrapper does
+    not have itself (``glossary_mode``, ``prompt_version``, ``uses_context``...) are the inner engine's. Subclasses set
+    ``self.inner`` and implement ``translate_batch``."""
+
+    inner: Engine
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    def __getattr__(self, attribute: str) -> Any:
+        # only called for attributes the wrapper lacks; "inner" itself missing (mid-construction) must not recurse
+        if attribute == "inner":
+            raise AttributeError(attribute)
+        return getattr(self.inner, attribute)

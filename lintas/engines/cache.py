@@ -18,16 +18,15 @@ always computed by the current checks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from ..store import repo
 from ..store.db import Bind, transaction
-from .base import Engine, Segment
+from .base import Engine, EngineWrapper, Segment
 
 __all__ = ["CachedEngine"]
 
 
-class CachedEngine:
+class CachedEngine(EngineWrapper):
     """``inner`` behind the segment cache in ``bind`` (an engine, connection or session of the store).
 
     ``hits`` and ``misses`` count first-attempt segments served from the cache and sent to the engine.
@@ -38,21 +37,6 @@ class CachedEngine:
         self.bind = bind
         self.hits = 0
         self.misses = 0
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    def __getattr__(self, attribute: str) -> Any:
-        # glossary_mode, prompt_version and anything else an engine may expose come from the inner engine
-        # (only called for attributes this class does not have itself).
-        if attribute == "inner":
-            raise AttributeError(attribute)
-        return getattr(self.inner, attribute)
 
     def key(self, segment: Segment, source_lang: str, target_lang: str) -> str:
         """The segment's cache key for this engine and language pair."""
