@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,9 @@ import click
 from tqdm import tqdm
 
 from . import __version__, settings
+from .cli_db import database as _database
+from .cli_db import db_option as _db_option
+from .cli_db import prepare_database as _prepare_database
 from .errors import InputError, LintasError
 
 __all__ = ["main", "cli"]
@@ -37,28 +38,6 @@ def _memory() -> Any:
     from .memory import configured_memory
 
     return configured_memory()
-
-
-def _db_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--db``, shared by ``serve`` and ``worker`` (default: LINTAS_DATABASE_URL)."""
-    return click.option(
-        "--db",
-        "db_url",
-        default=lambda: settings.get("database_url"),
-        show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
-        help=help_text,
-    )
-
-
-def _prepare_database(bind: Any, shown: str) -> None:
-    """Create or migrate the schema; a database that cannot be reached or migrated is one clear error."""
-    from .store import db
-
-    try:
-        db.upgrade(bind)
-    except Exception as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
-        raise LintasError(f"cannot prepare the database {shown}: {type(exc).__name__}: {reason[0]}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -676,22 +655,6 @@ def model_info() -> None:
 @cli.group()
 def keys() -> None:
     """API keys of `lintas serve` (only a hash of each is stored, in the service's database)."""
-
-
-@contextmanager
-def _database(db_url: str) -> Iterator[Any]:
-    """The database of ``--db``, migrated, disposed of when the block ends."""
-    from .store import db
-
-    try:
-        bind = db.make_engine(db_url or None)
-    except Exception as exc:  # a malformed URL or a missing driver
-        raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
-    try:
-        _prepare_database(bind, bind.url.render_as_string(hide_password=True))
-        yield bind
-    finally:
-        bind.dispose()
 
 
 @keys.command("create")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import settings
+from .cli_db import database, db_option
 from .errors import InputError
 
 __all__ = ["bench", "backfill"]
@@ -122,13 +123,7 @@ def bench(
 @click.option(
     "--threads", type=click.IntRange(min=1), default=16, show_default=True, help="Articles in flight inside a replica."
 )
-@click.option(
-    "--db",
-    "db_url",
-    default=lambda: settings.get("database_url"),
-    show_default="LINTAS_DATABASE_URL",
-    help="With SOURCE=db: the database whose job queue is drained.",
-)
+@db_option("With SOURCE=db: the database whose job queue is drained.")
 @click.option(
     "--lease",
     type=click.FloatRange(min=5),
@@ -163,9 +158,7 @@ def backfill(
     with ExitStack() as stack:
         bind = None
         if source == "db":
-            from .cli import _database
-
-            bind = stack.enter_context(_database(db_url))
+            bind = stack.enter_context(database(db_url))
             src = open_source(
                 source, out=None, targets=langs, bind=bind, lease_seconds=lease, batch_articles=batch_articles
             )
