@@ -20,7 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from . import settings
@@ -99,7 +99,7 @@ class Batcher(EngineWrapper):
         if not segments:
             return []
         if self.mode != "merge":
-            with self._serial if self.mode == "serial" else _nothing():
+            with self._serial if self.mode == "serial" else nullcontext():
                 self._count(len(segments))
                 return self.inner.translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
         call = _Call(segments, source_lang, target_lang, attempt)
@@ -165,11 +165,6 @@ class Batcher(EngineWrapper):
             return
         for call, out in zip(batch, outputs, strict=True):
             call.outputs = out
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 @dataclass

@@ -18,6 +18,7 @@ repairs, see :func:`lintas.pipeline.translate_article`); glossary terms come as 
 from __future__ import annotations
 
 import ctypes
+import functools
 import html
 import os
 import sys
@@ -48,9 +49,7 @@ def loaded_models() -> list[str]:
     return sorted({key[0] for key in _TRANSLATORS})
 
 
-_TUNED: list[bool] = []
-
-
+@functools.cache  # once per process
 def _tune_allocator() -> None:
     """Keep large buffers in glibc's heap instead of fresh ``mmap`` pages.
 
@@ -59,10 +58,7 @@ def _tune_allocator() -> None:
     32 sentences a batch): 97.9 s, 104 s of it in the kernel, against 44.6 s with the threshold raised. Linux with
     glibc only; ``LINTAS_CT2_TUNE_MALLOC=0`` leaves the allocator alone. Freed memory then stays with the process
     for reuse (its peak resident memory is what it keeps)."""
-    if _TUNED or settings.get("ct2_tune_malloc") in ("0", "off", "false"):
-        return
-    _TUNED.append(True)
-    if not sys.platform.startswith("linux"):
+    if settings.get("ct2_tune_malloc") in ("0", "off", "false") or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL("libc.so.6")
