@@ -89,6 +89,19 @@ class SegmentAlignment(BaseModel):
     origin: Literal["engine", "memory", "editor"] = "engine"  # memory: reused from the TM; editor: corrected
     flags: list[Flag] = Field(default_factory=list)
     suggestions: list[Suggestion] = Field(default_factory=list)
+    # the quality estimate: probability (0-1) that this segment is good (lintas.quality.estimate); None: not estimated
+    quality: float | None = None
+    # what the engine said of its own output: token log-probabilities ("logprob_mean", "logprob_min", "entropy_mean")
+    signals: dict[str, float] = Field(default_factory=dict)
+
+
+class NameRendering(BaseModel):
+    """How an edition writes one of the article's names (lintas.names): from the glossary, CLDR, the engine asked
+    for the name alone, or kept in Latin letters.  Engine renderings are the desk's "names to confirm"."""
+
+    source: str
+    form: str
+    origin: str  # glossary | cldr | engine | latin
 
 
 class Edition(Article):
@@ -102,4 +115,5 @@ class Edition(Article):
     signature: str = ""
     status: Literal["published", "held"] = "published"  # held: waits for an editor (hold policy)
     hold_reasons: list[str] = Field(default_factory=list)
-    confidence: float = 1.0  # 0..1, from the checks' findings (lintas.quality.policy.confidence)
+    confidence: float = 1.0  # 0..1: the segments' quality estimates, aggregated (lintas.quality.estimate)
+    names: list[NameRendering] = Field(default_factory=list)  # the article's name table in this language

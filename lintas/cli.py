@@ -197,7 +197,30 @@ def segbench(data_dir: Path) -> None:
     default=None,
     help="Instead: run the current checks again on editions saved earlier with --save.",
 )
+@click.option(
+    "--real",
+    type=click.Choice(["tune", "test"]),
+    default=None,
+    help="Instead: translate this half of the tune/test split with the engine (editions kept in --save, resumable) "
+    "and measure the quality estimate, the hold policy and the name table against the references.",
+)
+@click.option(
+    "--half",
+    type=click.Choice(["tune", "test"]),
+    default=None,
+    help="Only the documents of this half of the tune/test split (lintas/data/eval/ntrex-dev-split.tsv).",
+)
+@click.option(
+    "--lines",
+    type=click.IntRange(min=2),
+    default=8,
+    show_default=True,
+    help="With --real: the first N lines of each document (headline included).",
+)
 def qe_bench(
+    real: str | None,
+    half: str | None,
+    lines: int,
     recheck: Path | None,
     data_dir: Path,
     targets: str,
@@ -210,24 +233,31 @@ def qe_bench(
     back_cases: int,
 ) -> None:
     """Detection and false-flag rates of the checks on a corruption suite built from references."""
-    from .evaluate import load_documents
+    from .evaluate import load_documents, split_documents
     from .glossary import load_glossary
     from .languages import parse_targets
     from .qebench import format_real, format_result, run_bench, run_real
 
     langs = parse_targets(targets)
     glossary = _glossary() or load_glossary(starter=False)
+    if real is not None:
+        _qe_real(data_dir, real, langs, limit, lines, engine_name, glossary, save)
+        return
     if recheck is not None:
         from .qebench import recheck as recheck_editions
 
         rows = recheck_editions(recheck, glossary)
         click.echo(format_real(rows, [lang for lang in langs if lang in rows], samples=samples))
         return
-    docs = load_documents(data_dir, langs, limit)
+    docs = load_documents(data_dir, langs)
+    docs = (split_documents(docs, half) if half else docs)[:limit]
     total = sum(len(d.source) for d in docs) * len(langs) * 12
     with tqdm(total=total, unit="case", desc="checking", file=sys.stderr, dynamic_ncols=True) as bar:
         result = run_bench(docs, langs, glossary, seed=seed, progress=bar.update)
-    click.echo(f"Corruption suite: {len(docs)} documents, {sum(len(d.source) for d in docs)} segments, seed {seed}")
+    where = f", the {half} half" if half else ""
+    click.echo(
+        f"Corruption suite{where}: {len(docs)} documents, {sum(len(d.source) for d in docs)} segments, seed {seed}"
+    )
     click.echo(format_result(result, langs))
     if translate_docs:
         from .pipeline import Options
@@ -250,6 +280,38 @@ def qe_bench(
             )
         click.echo("")
         click.echo(format_backtranslation(scores, langs[0], threshold))
+
+
+def _qe_real(
+    data_dir: Path,
+    half: str,
+    langs: list[str],
+    limit: int | None,
+    lines: int,
+    engine_name: str,
+    glossary: Any,
+    save: Path | None,
+) -> None:
+    """``qe-bench --real``: translate (or reuse) a half's editions, then report the estimate on them."""
+    from .evaluate import load_documents, split_documents
+    from .pipeline import Options
+    from .qereal import format_report, line_records, report, translate_half
+
+    if save is None:
+        raise click.UsageError("--real needs --save DIR (the editions are kept there, and a rerun reuses them)")
+    docs = split_documents(load_documents(data_dir, langs), half)[:limit]
+    total = sum(min(lines, len(d.source)) for d in docs) * len(langs)
+    started = time.perf_counter()
+    with tqdm(total=total, unit="seg", desc=f"translating the {half} half", file=sys.stderr) as bar:
+        made = translate_half(
+            docs, langs, _engine(engine_name), Options.from_settings(glossary), save, lines=lines, progress=bar.update
+        )
+    records = line_records(docs, langs, save)
+    click.echo(
+        f"{half} half: {len({r.doc for r in records})} documents (first {lines} lines each), {len(records)} lines; "
+        f"{made} translated now in {time.perf_counter() - started:.0f} s, the rest reused from {save}"
+    )
+    click.echo(format_report(report(records, langs)))
 
 
 @cli.command()

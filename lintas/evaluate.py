@@ -25,7 +25,21 @@ from .errors import InputError
 from .languages import get_language
 from .pipeline import translate_article
 
-__all__ = ["Document", "load_documents", "document_article", "score", "run_eval", "EvalRow", "format_rows"]
+__all__ = [
+    "Document",
+    "load_documents",
+    "document_article",
+    "score",
+    "run_eval",
+    "EvalRow",
+    "format_rows",
+    "SPLIT_FILE",
+    "load_split",
+    "split_documents",
+]
+
+# The fixed document-level tune / test split of the NTREX dev data (see the file's header).
+SPLIT_FILE = Path(__file__).parent / "data" / "eval" / "ntrex-dev-split.tsv"
 
 _BLEU_TOKENIZE = {"zh": "zh", "ja": "char"}
 
@@ -56,6 +70,28 @@ def load_documents(data_dir: str | Path, targets: list[str], limit: int | None =
         for t in targets:
             docs[-1].refs[t].append(lines[t][n].strip())
     return docs
+
+
+def load_split(path: Path = SPLIT_FILE) -> dict[str, str]:
+    """Document id -> ``"tune"`` or ``"test"``."""
+    halves: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            doc_id, half = line.split("\t")
+            halves[doc_id] = half
+    return halves
+
+
+def split_documents(docs: list[Document], half: str) -> list[Document]:
+    """The documents of one half (``tune`` or ``test``), in their order; a document the split does not name is an
+    error, so a changed data set cannot silently leak into either half."""
+    if half not in ("tune", "test"):
+        raise InputError(f"unknown half {half!r}: tune or test")
+    halves = load_split()
+    unknown = [d.id for d in docs if d.id not in halves]
+    if unknown:
+        raise InputError(f"documents not in the tune/test split ({SPLIT_FILE.name}): {', '.join(unknown[:3])}")
+    return [d for d in docs if halves[d.id] == half]
 
 
 def document_article(doc: Document, paragraph_size: int = 4) -> Article:

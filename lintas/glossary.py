@@ -37,6 +37,7 @@ from .languages import TARGETS
 __all__ = [
     "Term",
     "TermHit",
+    "NAME_CATEGORY",
     "Glossary",
     "load_glossary",
     "configured_glossary",
@@ -50,6 +51,8 @@ __all__ = [
     "term_from_mapping",
 ]
 
+# Terms of this category are an article's name table (lintas.names): a segment without the form is critical.
+NAME_CATEGORY = "name"
 CSV_COLUMNS = ["source", "aliases", *TARGETS, "case", "category", "enforce", "notes"]
 _ALT_SEP = "|"
 _TAG = re.compile(r"<[^>]*>")
@@ -97,8 +100,9 @@ def _contains(target: str, form: str) -> bool:
     folded, needle = _fold(target), _fold(form)
     if not needle:
         return False
-    if needle[0].isascii() and needle[0].isalnum():  # Latin: whole words, allowing endings (-s, -n, -ne, -ese)
-        return re.search(r"(?<!\w)" + re.escape(needle) + r"\w{0,3}(?!\w)", folded) is not None
+    if needle[0].isascii() and needle[0].isalnum():  # Latin: whole words, allowing endings (-s, -n, -ne, -ese);
+        # only Latin letters and digits bound a word, so "NASA发表" (Chinese writes no spaces) has NASA
+        return re.search(r"(?<![0-9a-z])" + re.escape(needle) + r"[0-9a-z]{0,3}(?![0-9a-z])", folded) is not None
     return needle in folded  # CJK and Arabic: no word spaces, prefixes attach (وال...)
 
 
@@ -165,12 +169,13 @@ class Glossary:
         flags: list[Flag] = []
         plain = _TAG.sub(" ", target)
         missing: list[str] = []
+        names: list[str] = []
         avoided: list[str] = []
         for hit in self.find(source) if hits is None else hits:
             term = hit.term
             forms = term.forms.get(lang, ())
             if term.enforce and forms and not any(_contains(plain, f) for f in forms):
-                missing.append(f"{hit.text} → {forms[0]}")
+                (names if term.category == NAME_CATEGORY else missing).append(f"{hit.text} → {forms[0]}")
             bad = [f for f in term.avoid.get(lang, ()) if _contains(plain, f)]
             if bad and not any(_contains(plain, f) for f in forms):
                 avoided.append(f"{hit.text} → {bad[0]} (use {forms[0] if forms else 'another word'})")
@@ -180,6 +185,14 @@ class Glossary:
                     code="glossary_missing",
                     severity="warning",
                     message="glossary form not used: " + "; ".join(dict.fromkeys(missing)),
+                )
+            )
+        if names:
+            flags.append(
+                Flag(
+                    code="name_inconsistent",
+                    severity="critical",
+                    message="name not written as in the rest of the edition: " + "; ".join(dict.fromkeys(names)),
                 )
             )
         if avoided:

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import settings
-from .article import Article, Edition, Flag, SegmentAlignment, Suggestion
+from .article import Article, Edition, Flag, NameRendering, SegmentAlignment, Suggestion
 from .assemble import Translated, Unit, assemble_edition, split_article
-from .engines.base import Engine, Segment
+from .engines.base import Engine, Scored, Segment
 from .engines.prompts import PROMPT_VERSION, clean_output
 from .glossary import Glossary, protect_terms, restore_terms
 from .inline import Run, from_tagged, to_tagged
 from .languages import get_language
+from .names import find_names, name_glossary, resolve_names
 from .protect import missing_spans, repair_spans
 from .quality import check_segment, is_critical
 from .quality.backtranslate import DEFAULT_MIN_CHRF, backtranslation_flags, parse_mode, select
-from .quality.policy import HoldPolicy, confidence
+from .quality.estimate import edition_confidence, estimate
+from .quality.policy import HoldPolicy
 
 __all__ = ["translate_article", "translate_unit", "EditionReport", "ProgressFn", "Memory", "Options"]
 
@@ -51,22 +53,24 @@ class Memory(Protocol):
 
 @dataclass
 class Options:
-    """The quality side of a run: glossary, memory, hold policy, back-translation."""
+    """The quality side of a run: glossary, name table, memory, hold policy, back-translation."""
 
     glossary: Glossary | None = None
     memory: Memory | None = None
     hold: HoldPolicy = field(default_factory=HoldPolicy)
     backtranslate: str | float = "off"
     backtranslate_min_chrf: float = DEFAULT_MIN_CHRF
+    names: bool = False  # the article's name table (lintas.names); on by default in from_settings
 
     @classmethod
     def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
         return cls(
             glossary=glossary,
             memory=memory,
-            hold=HoldPolicy.parse(settings.get("hold")),
+            hold=HoldPolicy.from_settings(settings.get("hold"), settings.get("hold_below")),
             backtranslate=parse_mode(settings.get("backtranslate")),
             backtranslate_min_chrf=float(settings.get("backtranslate_min_chrf")),
+            names=settings.get("names").strip().lower() not in ("off", "0", "no", "false"),
         )
 
 
@@ -86,6 +90,7 @@ class _Attempt:
     flags: list[Flag]
     lost_links: list[str] = field(default_factory=list)  # link targets the output dropped
     lost_spans: list[str] = field(default_factory=list)  # spans still missing after repair
+    signals: dict[str, float] = field(default_factory=dict)  # the engine's token log-probabilities, when it gives them
 
     @property
     def score(self) -> tuple[int, int]:
@@ -129,7 +134,17 @@ def _evaluate(
         missing=[s.text for s in spans],
         glossary=glossary,
     )
-    return _Attempt(text, parsed.runs, flags, parsed.missing_links, [s.text for s in spans])
+    return _Attempt(text, parsed.runs, flags, parsed.missing_links, [s.text for s in spans], _signals(raw))
+
+
+def _signals(raw: str) -> dict[str, float]:
+    if not isinstance(raw, Scored) or not raw.tokens:
+        return {}
+    return {
+        "logprob_mean": round(raw.logprob_mean, 4),
+        "logprob_min": round(raw.logprob_min, 4),
+        "entropy_mean": round(raw.entropy_mean, 4),
+    }
 
 
 def _anchor_texts(unit: Unit) -> dict[str, str]:
@@ -185,7 +200,7 @@ def _last_resort(unit: Unit, best: _Attempt, engine: Engine, source_lang: str, t
     flags = [
         f.model_copy(update={"repaired": True}) if f.code in ("missing_link", "missing_span") else f for f in best.flags
     ]
-    return _Attempt(best.text, runs, flags)
+    return _Attempt(best.text, runs, flags, signals=best.signals)
 
 
 def _flag_duplicates(units: list[Unit], results: list[_Attempt], only: list[int] | None = None) -> None:
@@ -314,6 +329,7 @@ def _translate_language(
             attempts=attempts[i],
             origin="engine" if attempts[i] else "memory",
             flags=final.flags,
+            signals=final.signals,
             suggestions=_suggestions(unit, options.memory, article.source_lang, target) if attempts[i] else [],
         )
         done.append(Translated(final.runs, alignment))
@@ -408,10 +424,20 @@ def translate_article(
         order = [pivot, *[t for t in targets if t != pivot]]
     reports: dict[str, EditionReport] = {}
     pivot_segments: list[Segment] | None = None
+    names = find_names([u.segment.text for u in units]) if options.names else []
     for target in order:
         started = time.perf_counter()
         via = (pivot, pivot_segments) if pivot_segments is not None and target != pivot else None
-        done, retried = _translate_language(article, units, engine, target, attempts, progress, chunk, via, options)
+        renderings = resolve_names(names, target, engine, options.glossary, article.source_lang) if names else []
+        lang_options = options
+        if renderings:
+            table = name_glossary(renderings, target)
+            lang_options = dataclasses.replace(
+                options, glossary=options.glossary.merged(table) if options.glossary else table
+            )
+        done, retried = _translate_language(
+            article, units, engine, target, attempts, progress, chunk, via, lang_options
+        )
         if target == pivot:
             pivot_segments = _pivot_segments(units, done)
         edition = assemble_edition(
@@ -423,10 +449,13 @@ def translate_article(
             model=engine.model,
             signature=signature + (f"|pivot:{pivot}" if via else ""),
         )
-        reasons = options.hold.reasons(edition.segments, target)
+        edition.names = [NameRendering(source=r.source, form=r.form, origin=r.origin) for r in renderings]
+        for segment in edition.segments:
+            segment.quality = estimate(segment, target)
+        edition.confidence = edition_confidence(edition.segments)
+        reasons = options.hold.reasons(edition.segments, target, edition.confidence)
         edition.status = "held" if reasons else "published"
         edition.hold_reasons = reasons
-        edition.confidence = confidence(edition.segments)
         flagged = sum(1 for d in done if any(f.severity != "info" for f in d.alignment.flags))
         reports[target] = EditionReport(edition, time.perf_counter() - started, len(units), retried, flagged)
     return [reports[t] for t in targets]

@@ -53,6 +53,8 @@ ERROR_TYPES = (
     "repetition",
     "placeholder",
 )
+# Error types a check finds by construction (the corruption is what the check looks for): reported apart.
+SANITY_TYPES = ("untranslated", "wrong_language", "placeholder")
 _WRONG_LANGUAGE = {"en": "fr", "fr": "en", "zh": "ja", "ja": "zh", "ar": "en"}
 _LINK = "https://example.org/qe"
 
@@ -278,13 +280,23 @@ def format_result(result: BenchResult, targets: Sequence[str]) -> str:
     """A Markdown table: error types down, languages across; then the false-flag rows."""
     head = "| error type | target | " + " | ".join(targets) + " |"
     lines = [head, "|" + " --- |" * (len(targets) + 2)]
-    for kind in ERROR_TYPES:
+    for kind in [k for k in ERROR_TYPES if k not in SANITY_TYPES]:
         goal = TARGETS_DETECTION.get(kind)
         cells = [_pct(result.get(lang, kind)) for lang in targets]
         lines.append(f"| {kind} (detected) | {f'≥ {goal:.0%}' if goal else '-'} | " + " | ".join(cells) + " |")
     for kind, label in (("clean", "clean sentences (false flags)"), ("clean_pair", "clean 2-sentence (false flags)")):
         cells = [_pct(result.get(lang, kind)) for lang in targets]
         lines.append(f"| {label} | ≤ 5% | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Sanity checks (true by construction: a copied source, another language's reference, a lost tag):",
+        "",
+    ]
+    lines += [head, "|" + " --- |" * (len(targets) + 2)]
+    for kind in SANITY_TYPES:
+        goal = TARGETS_DETECTION.get(kind)
+        cells = [_pct(result.get(lang, kind)) for lang in targets]
+        lines.append(f"| {kind} (detected) | {f'≥ {goal:.0%}' if goal else '-'} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("False flags on clean references, by check:")
     for lang in targets:
@@ -446,7 +458,8 @@ def recheck(directory: Path, glossary: Glossary | None) -> dict[str, RealRow]:
     """Run the current checks again on editions saved by ``--translate --save`` (their final
     text), so a change to the checks can be measured without translating again."""
     from .article import Edition
-    from .quality.policy import HoldPolicy, confidence
+    from .quality.estimate import edition_confidence, estimate
+    from .quality.policy import HoldPolicy
 
     rows: dict[str, RealRow] = {}
     for path in sorted(directory.glob("*.json")):
@@ -460,10 +473,13 @@ def recheck(directory: Path, glossary: Glossary | None) -> dict[str, RealRow]:
             )
             for seg in edition.segments
         ]
+        for seg in segments:
+            seg.quality = estimate(seg, edition.target_lang)
+        confidence = edition_confidence(segments)
         rows.setdefault(edition.target_lang, RealRow(edition.target_lang)).add_edition(
             segments,
-            held=bool(HoldPolicy().reasons(segments, edition.target_lang)),
-            confidence=confidence(segments),
+            held=bool(HoldPolicy.from_settings("critical", "auto").reasons(segments, edition.target_lang, confidence)),
+            confidence=confidence,
             counted=lambda f: f.severity != "info" and not f.repaired,
         )
     return rows

@@ -81,6 +81,18 @@ SETTINGS: dict[str, Setting] = {
             "Hold policy: lowest unrepaired severity that holds an edition for an editor, "
             "with per-language overrides ('critical; ar=warning'; 'never').",
         ),
+        Setting(
+            "hold_below",
+            "auto",
+            "Confidence under which an edition is held for an editor: 'auto' (per language, chosen on the tune half: "
+            "lintas/data/quality/estimate.json), a number ('0.6'), per-language overrides ('auto; ar=0.7'), or 'off'.",
+        ),
+        Setting(
+            "names",
+            "on",
+            "Name table: resolve each proper name once per article and language and hold every segment to it "
+            "('off': no table).",
+        ),
         Setting("backtranslate", "off", "Back-translation check: off, flagged, all, or a sampling rate (0.2)."),
         Setting("backtranslate_min_chrf", "35", "Back-translations scoring below this chrF get a warning."),
         Setting(

@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from lintas.article import Article, Block, Flag
 from lintas.engines.fake import FakeEngine
-from lintas.glossary import Term
+from lintas.glossary import Glossary, Term
 from lintas.memory import TranslationMemory
-from lintas.pipeline import translate_article
+from lintas.pipeline import Options, translate_article
 from lintas.service import create_app
 from lintas.store import db, glossary_terms, repo, review
 
@@ -106,14 +106,16 @@ def public_path(client: TestClient, lang: str, article_id: str) -> int:
 # --- the list ------------------------------------------------------------------------------------------------
 
 
-def test_list_shows_each_language_status_in_words(client: TestClient, editor: str) -> None:
+def test_list_shows_each_language_status_in_words(client: TestClient, editor: str, store: Engine) -> None:
     page = client.get("/desk/")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = text_of(page)
     assert "Signed in as Ana Putri (editor)." in text and 'href="/desk/glossary"' in text
     assert "Presiden tiba di Jakarta" in text and "Hujan di Bandung" in text
     assert "Held for review" in text and "Published" in text and "No edition" in text
-    assert "1 flag, 1 critical" in text and "confidence 67%" in text
+    held = review.desk_edition(store, "a1", "en")
+    assert held is not None
+    assert "1 flag, 1 critical" in text and f"confidence {round(held.confidence * 100)}%" in text
     assert text.index("Presiden tiba di Jakarta") < text.index("Hujan di Bandung")  # newest first
     for field in ("f-status", "f-lang", "f-since", "f-flagged"):
         assert f'<label for="{field}">' in text
@@ -319,3 +321,34 @@ def test_editor_role_is_required(client: TestClient, store: Engine) -> None:
     refused = client.post("/desk/articles/a1/en/approve", data={"csrf_token": sign_out_token})
     assert refused.status_code == 403
     assert public_path(client, "en", "a1") == 404
+
+
+def test_names_to_confirm_and_estimates_are_shown_and_a_confirmation_goes_into_the_glossary(
+    client: TestClient, editor: str, store: Engine
+) -> None:
+    body = "Rapper Kanye West mengganti namanya. Menurut West, nama itu punya makna religius."
+    article = Article(
+        id="a3", headline="Kanye West ganti nama", section="hiburan", body=[Block(type="paragraph", html=body)]
+    )
+    revision, _ = repo.upsert_article(store, article, ["ar"])
+    edition = translate_article(article, ["ar"], FakeEngine(), options=Options(names=True))[0].edition
+    repo.save_edition(store, edition, revision)
+    rendering = {n.source: n.form for n in edition.names}["Kanye West"]
+    text = text_of(client.get("/desk/articles/a3?lang=ar"))
+    assert "Names to confirm" in text and f'value="{rendering}"' in text
+    assert "estimated quality" in text
+    refused = client.post("/desk/articles/a3/ar/names", data={"source": "", "form": "x", "csrf_token": editor})
+    assert refused.status_code == 400 and "Give the name" in refused.text
+    done = client.post(
+        "/desk/articles/a3/ar/names", data={"source": "Kanye West", "form": "كانييه ويست", "csrf_token": editor}
+    )
+    assert done.status_code == 303 and "done=name" in done.headers["location"]
+    term = glossary_terms.get_term(store, "Kanye West")
+    assert term is not None and term.forms["ar"] == ("كانييه ويست",)
+    later = translate_article(
+        article,
+        ["ar"],
+        FakeEngine(),
+        options=Options(names=True, glossary=glossary_terms.with_database_terms(Glossary(), store)),
+    )[0].edition
+    assert "Kanye West" not in {n.source for n in later.names}  # the glossary has it now: no new rendering

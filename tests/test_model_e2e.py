@@ -19,7 +19,8 @@ from bs4 import BeautifulSoup
 
 from lintas.ingest import detect_language, read_article
 from lintas.languages import LANGUAGES
-from lintas.quality import script_share
+from lintas.quality import foreign_words, mixed_script_words, script_share
+from lintas.quality.policy import HoldPolicy
 
 pytestmark = [
     pytest.mark.model,
@@ -100,3 +101,23 @@ def test_links_handles_numbers_survive(editions: dict[str, Any], lang: str) -> N
     assert "@kanyewest" in text  # the handle in the body text
     assert data["body"][2]["credit"] == "(Twitter/@kanyewest)"
     assert "41" in text
+
+
+@pytest.mark.parametrize("lang", TARGETS)
+def test_one_rendering_per_name_and_no_mixed_scripts_in_published_editions(editions: dict[str, Any], lang: str) -> None:
+    """Names readers can trust: the name table gives "Kanye West" one rendering per edition, and an edition that
+    strays from it, or has a word mixing scripts, is held, never published."""
+    data, _ = editions[lang]
+    table = {n["source"]: n["form"] for n in data["names"]}
+    if lang in ("zh", "ja", "ar"):
+        assert table.get("Kanye West"), data["names"]  # resolved once for the article (not in the glossary)
+    if data["status"] != "published":
+        assert data["hold_reasons"]
+        return
+    for name, form in table.items():
+        having = [s for s in data["segments"] if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", s["source"])]
+        assert having and all(form in s["target"] for s in having), (name, form, [s["target"] for s in having])
+    assert mixed_script_words(_text(data), lang) == []
+    assert foreign_words(" ".join(s["source"] for s in data["segments"]), _text(data), lang) == []
+    assert all(0.0 <= s["quality"] <= 1.0 for s in data["segments"])
+    assert data["confidence"] >= HoldPolicy.from_settings("critical", "auto").threshold(lang)

@@ -9,10 +9,12 @@ import pytest
 from lintas.article import Article, Block, Flag, SegmentAlignment
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
+from lintas.languages import TARGETS
 from lintas.memory import TranslationMemory
 from lintas.pipeline import Options, translate_article
 from lintas.quality.backtranslate import parse_mode, select
-from lintas.quality.policy import HoldPolicy, confidence
+from lintas.quality.estimate import FEATURES, LanguageModel, QualityModel, edition_confidence, estimate, load_model
+from lintas.quality.policy import HoldPolicy, parse_below
 
 
 def _article() -> Article:
@@ -52,17 +54,69 @@ def test_reasons_follow_severity_and_ignore_repaired() -> None:
     assert HoldPolicy.parse("never").reasons([_seg("c", CRIT)], "en") == []
 
 
-def test_confidence() -> None:
-    assert confidence([_seg("a"), _seg("b")]) == 1.0
-    assert confidence([_seg("a", CRIT), _seg("b")]) == 0.5
-    assert confidence([_seg("a", WARN)]) == 0.65
-    assert confidence([_seg("headline", CRIT), _seg("b")]) == 0.25  # the headline weighs triple
-    assert confidence([]) == 1.0
+def _quality(seg: SegmentAlignment, value: float) -> SegmentAlignment:
+    return seg.model_copy(update={"quality": value})
 
 
-def test_clean_edition_is_published_with_full_confidence() -> None:
+def test_confidence_is_the_length_weighted_estimate() -> None:
+    assert edition_confidence([_quality(_seg("a"), 0.9), _quality(_seg("b"), 0.9)]) == 0.9
+    assert edition_confidence([_quality(_seg("a"), 0.2), _quality(_seg("b"), 1.0)]) == 0.6
+    assert edition_confidence([_quality(_seg("headline"), 0.2), _quality(_seg("b"), 1.0)]) == 0.4  # headline: triple
+    assert edition_confidence([]) == 1.0
+
+
+def _toy_model(**weights: float) -> QualityModel:
+    n = len(FEATURES)
+    lang = LanguageModel((0.0,) * n, (1.0,) * n, tuple(weights.get(f, 0.0) for f in FEATURES), 1.0, 20.0, 0.5)
+    return QualityModel(FEATURES, {"en": lang})
+
+
+def test_estimate_follows_the_model_and_trusts_editors() -> None:
+    model = _toy_model(critical=-4.0, logprob_mean=2.0)
+    clean = SegmentAlignment(
+        id="a", source="Harga beras naik.", target="Rice prices rose.", signals={"logprob_mean": 0}
+    )
+    unsure = clean.model_copy(update={"signals": {"logprob_mean": -1.5}})
+    flagged = clean.model_copy(update={"flags": [CRIT]})
+    assert estimate(clean, "en", model) > estimate(unsure, "en", model) > estimate(flagged, "en", model)
+    assert estimate(clean, "en", model) == round(1 / (1 + 2.718281828459045**-1.0), 4)
+    no_scores = clean.model_copy(update={"signals": {}})  # an engine without log-probabilities: the mean is used
+    assert estimate(no_scores, "en", model) == estimate(clean, "en", model)
+    assert estimate(flagged.model_copy(update={"origin": "editor"}), "en", model) == 1.0
+
+
+def test_shipped_model_penalises_critical_findings_and_mixed_scripts() -> None:
+    model = load_model()
+    for lang in TARGETS:
+        assert set(model.languages) >= set(TARGETS)
+        clean = SegmentAlignment(id="b0.s0", source="Harga beras naik 12 persen pada Senin.", target="x" * 30)
+        flagged = clean.model_copy(update={"flags": [CRIT]})
+        assert estimate(flagged, lang, model) < estimate(clean, lang, model), lang
+        assert 0.0 <= model.language(lang).hold_below <= 1.0
+
+
+def test_hold_below_threshold() -> None:
+    assert parse_below("auto") == {"*": None} and parse_below("off") == {}
+    assert parse_below("0.6; ar=0.7") == {"*": 0.6, "ar": 0.7} and parse_below("auto; ja=off") == {"*": None}
+    with pytest.raises(InputError, match="not 'auto', 'off' or a number"):
+        parse_below("ar=2")
+    policy = HoldPolicy.from_settings("critical", "0.5; ar=0.8")
+    segments = [_seg("a")]
+    assert policy.reasons(segments, "en", 0.6) == [] and policy.reasons(segments, "ar", 0.6) == [
+        "confidence 0.60 is below 0.80"
+    ]
+    assert HoldPolicy.from_settings("critical", "auto").threshold("zh") == load_model().language("zh").hold_below
+    assert HoldPolicy.from_settings("critical", "off").reasons(segments, "en", 0.0) == []
+
+
+def test_clean_edition_is_published_with_its_estimate() -> None:
     edition = translate_article(_article(), ["en"], FakeEngine())[0].edition
-    assert edition.status == "published" and edition.hold_reasons == [] and edition.confidence == 1.0
+    assert edition.status == "published" and edition.hold_reasons == []
+    assert all(s.quality is not None and 0.0 <= s.quality <= 1.0 for s in edition.segments)
+    assert edition.confidence == edition_confidence(edition.segments) < 1.0
+    strict = Options(hold=HoldPolicy(below={"*": 1.0}))
+    held = translate_article(_article(), ["en"], FakeEngine(), options=strict)[0].edition
+    assert held.status == "held" and held.hold_reasons[0].startswith("confidence ")
 
 
 def test_persistent_error_holds_the_edition_per_policy() -> None:
@@ -71,7 +125,8 @@ def test_persistent_error_holds_the_edition_per_policy() -> None:
     for report in held:
         assert report.edition.status == "held"
         assert any("number_mismatch" in r for r in report.edition.hold_reasons)
-        assert report.edition.confidence < 1.0
+        clean = translate_article(_article(), [report.edition.target_lang], FakeEngine())[0].edition
+        assert report.edition.confidence < clean.confidence
     relaxed = translate_article(_article(), ["en", "ar"], engine, options=Options(hold=HoldPolicy.parse("ar=never")))
     assert [r.edition.status for r in relaxed] == ["held", "published"]
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Segment", "SegmentKind", "Engine", "EngineWrapper"]
+__all__ = ["Segment", "SegmentKind", "Engine", "EngineWrapper", "Scored"]
 
 SegmentKind = Literal["headline", "kicker", "subheadline", "heading", "sentence", "quote", "caption", "list_item"]
 
@@ -31,6 +31,32 @@ class Segment:
     terms: tuple[tuple[str, str], ...] = ()
 
 
+class Scored(str):
+    """A translation with the engine's own view of it: token log-probabilities of the decoded output.
+
+    Engines that can (``gives_logprobs = True``: llama.cpp in process) return these instead of plain
+    strings; everything that treats the output as text keeps working, and the quality estimate
+    (:mod:`lintas.quality.estimate`) reads the scores.  ``logprob_mean`` is the mean natural-log
+    probability of the chosen tokens, ``logprob_min`` the lowest, ``entropy_mean`` the mean entropy
+    of the next-token distributions (nats); ``tokens`` how many were scored.
+    """
+
+    logprob_mean: float
+    logprob_min: float
+    entropy_mean: float
+    tokens: int
+
+    def __new__(cls, text: str, logprob_mean: float, logprob_min: float, entropy_mean: float, tokens: int) -> Scored:
+        obj = super().__new__(cls, text)
+        obj.logprob_mean, obj.logprob_min, obj.entropy_mean, obj.tokens = (
+            logprob_mean,
+            logprob_min,
+            entropy_mean,
+            tokens,
+        )
+        return obj
+
+
 @runtime_checkable
 class Engine(Protocol):
     """What every engine implements.
@@ -46,6 +72,7 @@ class Engine(Protocol):
     name: str
     model: str
     # glossary_mode: "prompt" | "placeholder" (optional attribute; "prompt" when absent)
+    # gives_logprobs: True when translate_batch returns :class:`Scored` strings (optional; False when absent)
 
     def translate_batch(
         self,

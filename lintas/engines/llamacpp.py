@@ -20,9 +20,9 @@ from .. import settings
 from ..errors import EngineError, ModelError
 from ..modelstore import EMBEDDED, resolve_model_path
 from . import prompts
-from .base import Segment
+from .base import Scored, Segment
 
-__all__ = ["LlamaCppEngine"]
+__all__ = ["LlamaCppEngine", "TokenScorer"]
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 _LOCK = threading.Lock()
@@ -52,8 +52,49 @@ def _load(path: Path, n_ctx: int, threads: int) -> Any:
         return _MODELS[key]
 
 
+class TokenScorer:
+    """A llama.cpp logits processor that only watches: at each decoding step it notes the log-probability of the
+    token chosen at the step before (the last token of ``input_ids``) and the entropy of the distribution, and hands
+    the logits on unchanged.  About 1 ms a token for a 150k vocabulary, against ~40 ms to decode one on 2 cores."""
+
+    def __init__(self) -> None:
+        self.logprobs: list[float] = []
+        self.entropies: list[float] = []
+        self._previous: Any = None  # log-softmax of the last step
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import numpy as np
+
+        if self._previous is not None:
+            self.logprobs.append(float(self._previous[int(input_ids[-1])]))
+        shifted = scores - scores.max()
+        exp = np.exp(shifted)
+        total = float(exp.sum(dtype=np.float64))
+        logsoftmax = shifted - np.float32(np.log(total))
+        self.entropies.append(float(-(exp @ logsoftmax) / total))
+        self._previous = logsoftmax
+        return scores
+
+    def result(self, text: str, greedy: bool) -> Scored:
+        """The scores of the finished output; under greedy decoding the last step's choice (the end-of-turn token)
+        is its most likely token, so it is counted too."""
+        logprobs = list(self.logprobs)
+        if greedy and self._previous is not None:
+            logprobs.append(float(self._previous.max()))
+        if not logprobs:
+            return Scored(text, 0.0, 0.0, 0.0, 0)
+        return Scored(
+            text,
+            sum(logprobs) / len(logprobs),
+            min(logprobs),
+            sum(self.entropies) / max(1, len(self.entropies)),
+            len(logprobs),
+        )
+
+
 class LlamaCppEngine:
     name = "llamacpp"
+    gives_logprobs = True
 
     def __init__(
         self,
@@ -122,6 +163,7 @@ class LlamaCppEngine:
         source_tokens = len(self.llm.tokenize(source.encode("utf-8"), add_bos=False))
         max_tokens = min(1024, 3 * source_tokens + 32)
         sample = attempt >= 2
+        scorer = TokenScorer()
         try:
             result = self.llm.create_chat_completion(
                 messages=messages,
@@ -131,8 +173,9 @@ class LlamaCppEngine:
                 seed=attempt,
                 repeat_penalty=1.1 if sample else 1.0,
                 max_tokens=max_tokens,
+                logits_processor=[scorer],
             )
         except Exception as exc:
             raise EngineError(f"llama.cpp failed: {exc}") from None
         self.generated_tokens += int(result["usage"]["completion_tokens"])
-        return str(result["choices"][0]["message"]["content"] or "").strip()
+        return scorer.result(str(result["choices"][0]["message"]["content"] or "").strip(), greedy=not sample)

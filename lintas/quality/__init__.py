@@ -24,7 +24,16 @@ from .numbers import missing_numbers
 if TYPE_CHECKING:
     from ..glossary import Glossary
 
-__all__ = ["check_segment", "script_share", "is_critical", "CRITICAL", "count_sentences"]
+__all__ = [
+    "check_segment",
+    "script_share",
+    "is_critical",
+    "CRITICAL",
+    "count_sentences",
+    "length_ratio",
+    "mixed_script_words",
+    "foreign_words",
+]
 _TAG = re.compile(r"<[^>]*>")
 CRITICAL = {
     "empty",
@@ -42,6 +51,9 @@ CRITICAL = {
     "missing_span",
     "number_mismatch",
     "repetition",
+    "mixed_script",
+    "foreign_words",
+    "name_inconsistent",
 }
 
 _SCRIPT_OF = {"en": "Latin", "fr": "Latin", "id": "Latin", "zh": "Han", "ja": "Japanese", "ar": "Arabic"}
@@ -54,12 +66,17 @@ def _script(ch: str) -> str | None:
     code = ord(ch)
     if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9D:
         return "Kana"
-    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or 0x3005 <= code <= 0x3007:
         return "Han"
     if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0xFB50 <= code <= 0xFEFF:
         return "Arabic"
-    if "LATIN" in unicodedata.name(ch, ""):
+    name = unicodedata.name(ch, "")
+    if "LATIN" in name:
         return "Latin"
+    if "CYRILLIC" in name:
+        return "Cyrillic"
+    if "HANGUL" in name:
+        return "Hangul"
     return "Other"
 
 
@@ -81,6 +98,59 @@ def script_share(text: str) -> dict[str, float]:
         previous = script
     total = sum(counts.values()) or 1
     return {k: v / total for k, v in counts.items()}
+
+
+# Scripts a translation into each language may use within one word.  Latin glued to Chinese or Japanese is how
+# those languages write foreign names and brands ("iPhoneを"); in Arabic, English and French it is a garbled word.
+_WORD_SCRIPTS = {
+    "zh": {"Han", "Latin"},
+    "ja": {"Han", "Kana", "Latin"},
+    "ar": {"Arabic"},
+    "en": {"Latin"},
+    "fr": {"Latin"},
+}
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SCRIPT_CLASS = {
+    "Han": "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3005-\u3007]",
+    "Kana": "[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]",
+    "Arabic": "[\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]",
+}
+
+
+def _plain_words(text: str) -> list[str]:
+    plain = _TAG.sub(" ", text)
+    for span in find_spans(plain):
+        plain = plain.replace(span.text, " ")
+    return _LETTERS.findall(plain)
+
+
+def mixed_script_words(target: str, lang: str) -> list[str]:
+    """Words of the translation that mix scripts where ``lang`` never does: Latin, Cyrillic or Han letters inside an
+    Arabic word ("كينيwest"), Cyrillic inside a Chinese word...  URLs, handles and tags are left out."""
+    allowed = _WORD_SCRIPTS.get(lang, {"Latin"})
+    found = []
+    for word in _plain_words(target):
+        scripts = {s for s in map(_script, word) if s}
+        if len(scripts) > 1 and not scripts <= allowed:
+            found.append(word)
+    return found
+
+
+def foreign_words(source: str, target: str, lang: str) -> list[str]:
+    """Words of a Chinese, Japanese or Arabic translation in a script it should not use and that the source does not
+    have: English leaking through the pivot ("Persistentに", "rapper"), Cyrillic or Korean letters.  Names and
+    acronyms the source has ("Kanye West", "NASA") and single letters are allowed."""
+    if lang not in ("zh", "ja", "ar"):
+        return []
+    native = _WORD_SCRIPTS[lang] - {"Latin"}
+    have = {w.casefold() for w in _plain_words(source)}
+    found = []
+    for word in _plain_words(target):
+        for foreign in re.split("|".join(f"(?:{_SCRIPT_CLASS[s]})+" for s in native), word):
+            acronym = foreign.isupper() and len(foreign) <= 5  # EU, AI, CEO: how the zh/ja/ar press writes many
+            if len(foreign) >= 2 and not acronym and foreign.casefold() not in have and foreign not in found:
+                found.append(foreign)
+    return found
 
 
 def _names_only(source: str) -> bool:
@@ -302,6 +372,16 @@ def check_segment(
         flags.append(Flag(code="refusal", severity="critical", message="the engine refused or apologised"))
     if _repetition(target) and not _repetition(source):
         flags.append(Flag(code="repetition", severity="critical", message="the output repeats itself"))
+    mixed = mixed_script_words(target, target_lang)
+    if mixed:
+        flags.append(
+            Flag(code="mixed_script", severity="critical", message="words mixing scripts: " + ", ".join(mixed))
+        )
+    leaked = foreign_words(source, target, target_lang)
+    if leaked and not language:
+        flags.append(
+            Flag(code="foreign_words", severity="critical", message="words not in the source: " + ", ".join(leaked))
+        )
     quotes = _quote_flag(source, target)
     if quotes:
         flags.append(quotes)

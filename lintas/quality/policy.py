@@ -1,34 +1,70 @@
-"""What happens to an edition after the checks: published, or held for an editor; and how much
-to trust it (an article-level confidence score).
+"""What happens to an edition after the checks: published, or held for an editor.
 
-The hold policy names, per language, the lowest severity of an *unrepaired* flag that holds the
-edition.  It is written ``"critical"`` (every language), or with per-language overrides:
-``"critical; ar=warning; ja=warning"``, or ``"never"`` to publish everything.  The default comes
-from ``LINTAS_HOLD``.
+The hold policy has two parts.  ``level`` names, per language, the lowest severity of an *unrepaired* flag that
+holds the edition: ``"critical"`` (every language), with per-language overrides ``"critical; ar=warning"``, or
+``"never"`` (``LINTAS_HOLD``).  ``below`` holds an edition whose confidence (the aggregate quality estimate,
+:mod:`lintas.quality.estimate`) is under a per-language threshold: ``"auto"`` takes the thresholds chosen on the
+tune half and stored with the estimate's weights, ``"0.6"`` or ``"auto; ar=0.7"`` set them, ``"off"`` holds on
+flags alone (``LINTAS_HOLD_BELOW``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..article import Flag, SegmentAlignment
+from ..article import SegmentAlignment
 from ..errors import InputError
 
-__all__ = ["HoldPolicy", "confidence", "SEVERITY_WEIGHT"]
+__all__ = ["HoldPolicy", "parse_below"]
 
 _LEVELS = {"info": 0, "warning": 1, "critical": 2, "never": 3}
 
-# How much one flag costs the confidence of its segment (a repaired critical problem still
-# costs: the text was patched, not translated).
-SEVERITY_WEIGHT = {"critical": 1.0, "warning": 0.35, "info": 0.0}
-_REPAIRED_WEIGHT = 0.5
+
+def parse_below(text: str | None) -> dict[str, float | None]:
+    """``"auto"`` -> ``{"*": None}`` (None: the tuned threshold), ``"0.6; ar=0.7"`` -> ``{"*": 0.6, "ar": 0.7}``,
+    ``"off"`` -> ``{}``."""
+    out: dict[str, float | None] = {}
+    for part in [p.strip() for p in (text or "auto").replace(",", ";").split(";") if p.strip()]:
+        lang, sep, value = part.partition("=")
+        key, value = (lang.strip(), value.strip()) if sep else ("*", part)
+        if value.lower() == "off":
+            out.pop(key, None) if key != "*" else out.clear()
+            continue
+        if value.lower() == "auto":
+            out[key] = None
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0.0 <= number <= 1.0:
+            raise InputError(f"hold threshold {text!r}: {value!r} is not 'auto', 'off' or a number from 0 to 1")
+        out[key] = number
+    return out
 
 
 @dataclass(frozen=True)
 class HoldPolicy:
     default: str = "critical"
     per_language: dict[str, str] = field(default_factory=dict)
+    below: dict[str, float | None] = field(default_factory=dict)  # parse_below(); {} holds on flags alone
+
+    @classmethod
+    def from_settings(cls, level: str | None, below: str | None) -> HoldPolicy:
+        return dataclasses.replace(cls.parse(level), below=parse_below(below))
+
+    def threshold(self, lang: str) -> float | None:
+        """The confidence under which an edition in ``lang`` is held (None: no threshold)."""
+        if lang in self.below or "*" in self.below:
+            value = self.below.get(lang, self.below.get("*"))
+            if value is None:
+                from .estimate import load_model
+
+                return load_model().language(lang).hold_below
+            return value
+        return None
 
     @classmethod
     def parse(cls, text: str | None) -> HoldPolicy:
@@ -48,32 +84,15 @@ class HoldPolicy:
     def level(self, lang: str) -> str:
         return self.per_language.get(lang, self.default)
 
-    def reasons(self, segments: Iterable[SegmentAlignment], lang: str) -> list[str]:
+    def reasons(self, segments: Iterable[SegmentAlignment], lang: str, confidence: float | None = None) -> list[str]:
         """Why the edition must wait for an editor (empty: publish)."""
         threshold = _LEVELS[self.level(lang)]
         out: list[str] = []
+        floor = self.threshold(lang) if confidence is not None else None
+        if floor is not None and confidence is not None and confidence < floor:
+            out.append(f"confidence {confidence:.2f} is below {floor:.2f}")
         for segment in segments:
             for flag in segment.flags:
                 if not flag.repaired and _LEVELS[flag.severity] >= threshold:
                     out.append(f"{segment.id}: {flag.code} ({flag.message})")
         return out
-
-
-def _segment_score(flags: list[Flag]) -> float:
-    cost = 0.0
-    for flag in flags:
-        weight = SEVERITY_WEIGHT[flag.severity]
-        cost += weight * (_REPAIRED_WEIGHT if flag.repaired else 1.0)
-    return max(0.0, 1.0 - cost)
-
-
-def confidence(segments: list[SegmentAlignment]) -> float:
-    """0..1: the length-weighted mean of per-segment scores (1 = no finding; a critical finding
-    makes its segment 0, a repaired one 0.5, a warning 0.65).  The headline counts triple: it is
-    what every reader sees."""
-    total = weighted = 0.0
-    for segment in segments:
-        weight = max(1, len(segment.source)) * (3 if segment.id == "headline" else 1)
-        total += weight
-        weighted += weight * _segment_score(segment.flags)
-    return round(weighted / total, 3) if total else 1.0

@@ -22,6 +22,7 @@ Server-rendered HTML (Jinja2, autoescaped, no script: the desk's CSP allows none
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -36,9 +37,11 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
 from lintas.errors import InputError
+from lintas.glossary import Term
 from lintas.languages import TARGETS, get_language
 from lintas.publish.site import page_path
-from lintas.store import repo, review, site
+from lintas.quality.estimate import explain
+from lintas.store import glossary_terms, repo, review, site
 from lintas.store.accounts import User
 
 from .accounts import DeskPage, _form, _page, _root, csrf_protect, desk_session, require_editor_session
@@ -69,6 +72,7 @@ DONE_MESSAGES = {
     "held": "Edition held: readers do not see it until it is approved.",
     "unpublished": "Article unpublished: its public pages now answer 410 Gone.",
     "retranslated": "Re-translated. Check the new translation; the edition's status follows the quality checks.",
+    "name": "Name confirmed: it is in the glossary now, and every later article writes it this way.",
 }
 _EDITOR = require_editor_session()
 
@@ -317,6 +321,7 @@ def _segments(edition: Any) -> list[dict[str, Any]]:
             }
             for flag in segment.flags
         ]
+        quality = getattr(segment, "quality", None)
         worst = "critical" if any(f["severity"] == "critical" for f in flags) else ""
         worst = worst or ("warning" if any(f["severity"] == "warning" for f in flags) else "")
         out.append(
@@ -330,6 +335,8 @@ def _segments(edition: Any) -> list[dict[str, Any]]:
                 "origin": segment.origin,
                 "flags": flags,
                 "worst": worst,
+                "quality": _percent(quality) if quality is not None else "",
+                "quality_reasons": explain(segment, edition.target_lang) if quality is not None else [],
                 "suggestions": [
                     {"target": s.target, "score": round(s.score), "source": s.source}
                     for s in getattr(segment, "suggestions", [])[:3]
@@ -417,6 +424,7 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         ),
         "job": {"state": job.get("job_state") or "", "error": job.get("last_error") or ""},
         "segments": _segments(edition) if edition is not None else [],
+        "names": [n for n in getattr(edition, "names", []) if n.origin in ("engine", "latin")] if edition else [],
         "public_href": public_href,
         "changes": _changes(db, article_id),
         "actions": {
@@ -425,6 +433,7 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
             "hold": f"{base}/{quote(lang, safe='')}/hold",
             "unpublish": f"{base}/unpublish",
             "retranslate": f"{base}/{quote(lang, safe='')}/retranslate",
+            "names": f"{base}/{quote(lang, safe='')}/names",
         },
         "engines": list(_resources(request).engine_names),
         "list_href": f"{root}/desk/",
@@ -520,6 +529,36 @@ async def unpublish(request: Request, article_id: str, user: Annotated[User, _ED
     if not found:
         raise _not_found(f"There is no article “{article_id[:200]}”.")
     return _redirect(_view_url(request, article_id, lang, "unpublished"))
+
+
+@router.post("/articles/{article_id}/{lang}/names")
+async def confirm_name(request: Request, article_id: str, lang: str, user: Annotated[User, _EDITOR]) -> Response:
+    """An editor confirms (or corrects) how ``lang`` writes a name (``source``, ``form``): it becomes a glossary term,
+    so every later article uses it (lintas.names resolves the glossary first)."""
+    _check_lang(lang)
+    form = await _form(request)
+    source, written = form.get("source", "").strip(), form.get("form", "").strip()
+    if not source or not written:
+        raise _bad_input(request, article_id, lang, "Give the name and how this edition should write it.")
+    if len(source) > MAX_NOTE_CHARS or len(written) > MAX_NOTE_CHARS:
+        raise _bad_input(request, article_id, lang, f"A name is at most {MAX_NOTE_CHARS} characters.")
+    db = _state(request).database()
+
+    def save() -> None:
+        existing = glossary_terms.get_term(db, source)
+        forms = {**(existing.forms if existing else {}), lang: (written,)}
+        term = (
+            dataclasses.replace(existing, forms=forms)
+            if existing
+            else Term(source=source, forms=forms, case_sensitive=True, category="name", notes="confirmed on the desk")
+        )
+        try:
+            glossary_terms.save_term(db, term, user.username)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    await _call(request, article_id, lang, save)
+    return _redirect(_view_url(request, article_id, lang, "name"))
 
 
 @router.post("/articles/{article_id}/{lang}/retranslate")

@@ -1,0 +1,196 @@
+"""The quality estimate: the probability that a translated segment is good, and an edition's confidence.
+
+A segment is *bad* when its sentence chrF against the human reference falls below a fixed per-language threshold
+(``bad_below`` in the model file: the lowest quarter of the pipeline's lines on the tune half of the dev split,
+fixed once).  The estimate is a logistic regression per language over signals that cost nothing extra at
+translation time (:data:`FEATURES`): the engine's own token log-probabilities when it gives them
+(:class:`lintas.engines.base.Scored`), the checks' findings, words mixing scripts, Latin words that are not in the
+source, and how far the length is from the expected one.  Its weights are plain data
+(``lintas/data/quality/estimate.json``), fitted on the tune half by ``scripts/fit_quality.py``; ``lintas qe-bench
+--real test`` measures it on the test half.
+
+A segment that comes from the translation memory or from an editor is trusted (quality 1).  An edition's
+confidence is the length-weighted mean of its segments' estimates, the headline counting triple.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..article import SegmentAlignment
+from . import foreign_words, length_ratio, mixed_script_words
+
+__all__ = [
+    "FEATURES",
+    "MODEL_FILE",
+    "QualityModel",
+    "LanguageModel",
+    "features",
+    "load_model",
+    "estimate",
+    "explain",
+    "edition_confidence",
+]
+
+MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "quality" / "estimate.json"
+
+FEATURES = (
+    "logprob_mean",  # mean log-probability of the chosen tokens (missing when the engine gives none)
+    "logprob_min",  # the least likely token
+    "entropy_mean",  # mean entropy of the next-token distributions
+    "critical",  # unrepaired critical findings
+    "warning",  # unrepaired warnings
+    "repaired",  # findings the pipeline repaired (a patched text)
+    "retried",  # attempts beyond the first
+    "mixed_script",  # words mixing scripts
+    "foreign_words",  # Latin words in a zh/ja/ar translation that the source does not have
+    "length_dev",  # |log(length / expected length)|
+    "headline",  # the segment is the headline
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def features(segment: SegmentAlignment, lang: str) -> list[float]:
+    """The signals of one segment, in the order of :data:`FEATURES`; NaN where the engine gave no log-probabilities
+    (the model then takes the tune half's mean: an engine without them is judged on the other signals)."""
+    signals = segment.signals
+    flags = [f for f in segment.flags if f.severity != "info"]
+    ratio = length_ratio(segment.source, segment.target, lang)
+    return [
+        signals.get("logprob_mean", math.nan),
+        signals.get("logprob_min", math.nan),
+        signals.get("entropy_mean", math.nan),
+        float(sum(f.severity == "critical" and not f.repaired for f in flags)),
+        float(sum(f.severity == "warning" and not f.repaired for f in flags)),
+        float(sum(f.repaired for f in flags)),
+        float(max(0, segment.attempts - 1)),
+        float(len(mixed_script_words(segment.target, lang))),
+        float(len(foreign_words(segment.source, segment.target, lang))),
+        abs(math.log(ratio)) if ratio else 0.0,
+        1.0 if segment.kind == "headline" else 0.0,
+    ]
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    bad_below: float  # sentence chrF under which a line counts as bad (the definition the model was fitted to)
+    hold_below: float  # the default confidence under which an edition is held (chosen on the tune half)
+
+    def contributions(self, values: Sequence[float]) -> list[float]:
+        """Each feature's share of the log-odds (0 for a missing one)."""
+        return [
+            0.0 if math.isnan(v) else w * (v - m) / s
+            for w, v, m, s in zip(self.weights, values, self.mean, self.scale, strict=True)
+        ]
+
+    def probability(self, values: Sequence[float]) -> float:
+        z = self.bias + sum(
+            w * (v - m) / s
+            for w, v, m, s in zip(self.weights, values, self.mean, self.scale, strict=True)
+            if not math.isnan(v)  # missing: the mean, which contributes nothing
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass(frozen=True)
+class QualityModel:
+    features: tuple[str, ...]
+    languages: dict[str, LanguageModel]
+    fallback: str = "en"  # the model used for a language the file has none for
+
+    def language(self, lang: str) -> LanguageModel:
+        return self.languages.get(lang) or self.languages[self.fallback]
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> QualityModel:
+        names = tuple(data["features"])  # type: ignore[call-overload]
+        if names != FEATURES:
+            raise ValueError(f"quality model features {names} do not match this version's {FEATURES}")
+        langs = {
+            lang: LanguageModel(
+                tuple(m["mean"]),
+                tuple(m["scale"]),
+                tuple(m["weights"]),
+                float(m["bias"]),
+                float(m["bad_below"]),
+                float(m["hold_below"]),
+            )
+            for lang, m in data["languages"].items()  # type: ignore[attr-defined]
+        }
+        return cls(names, langs)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "features": list(self.features),
+            "languages": {
+                lang: {
+                    "mean": list(m.mean),
+                    "scale": list(m.scale),
+                    "weights": list(m.weights),
+                    "bias": m.bias,
+                    "bad_below": m.bad_below,
+                    "hold_below": m.hold_below,
+                }
+                for lang, m in self.languages.items()
+            },
+        }
+
+
+@functools.cache
+def load_model(path: Path = MODEL_FILE) -> QualityModel:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return QualityModel.from_json(data.get("model", data))
+
+
+def estimate(segment: SegmentAlignment, lang: str, model: QualityModel | None = None) -> float:
+    """Probability (0-1) that the segment is good; 1 for a segment an editor or the translation memory gave."""
+    if segment.origin != "engine":
+        return 1.0
+    model = model or load_model()
+    return round(model.language(lang).probability(features(segment, lang)), 4)
+
+
+# What an editor reads for a feature that lowers a segment's estimate.
+_REASONS = {
+    "logprob_mean": "the model was unsure of its words",
+    "logprob_min": "the model was unsure of at least one word",
+    "entropy_mean": "the model hesitated between many words",
+    "critical": "a check found a critical problem",
+    "warning": "a check found something to look at",
+    "repaired": "the text was repaired automatically",
+    "retried": "it took more than one attempt",
+    "mixed_script": "words mix scripts",
+    "foreign_words": "it has words the source does not have",
+    "length_dev": "its length is unusual for a translation of this sentence",
+    "headline": "headlines are often translated too literally",
+}
+
+
+def explain(segment: SegmentAlignment, lang: str, model: QualityModel | None = None, limit: int = 3) -> list[str]:
+    """In plain words, what lowers the segment's estimate most (at most ``limit`` reasons)."""
+    if segment.origin != "engine":
+        return []
+    model = model or load_model()
+    parts = model.language(lang).contributions(features(segment, lang))
+    lowering = sorted((c, name) for c, name in zip(parts, FEATURES, strict=True) if c < -0.25)
+    return [_REASONS[name] for _, name in lowering[:limit]]
+
+
+def edition_confidence(segments: Sequence[SegmentAlignment]) -> float:
+    """The length-weighted mean of the segments' ``quality`` (the headline counts triple: every reader sees it)."""
+    total = weighted = 0.0
+    for segment in segments:
+        weight = max(1, len(_TAG.sub("", segment.source))) * (3 if segment.id == "headline" else 1)
+        total += weight
+        weighted += weight * (segment.quality if segment.quality is not None else 1.0)
+    return round(weighted / total, 3) if total else 1.0
