@@ -348,6 +348,19 @@ def test_webhook_refuses_bad_deliveries_and_stores_nothing(hook: TestClient, sto
     assert post_hook(hook, body, signed(body, "d-1")).status_code == 201  # the id was never burned
 
 
+def test_webhook_timestamps_of_any_length_are_a_4xx(hook: TestClient, store: Engine) -> None:
+    body = json.dumps(ARTICLE).encode()
+    for digits in (13, 4000, 5000):
+        stamp = "9" * digits
+        unsigned = {**signed(body, "d-1"), "X-Lintas-Timestamp": stamp}
+        assert_error(post_hook(hook, body, unsigned), 400, "bad_request")
+        with_signature = {**unsigned, "X-Lintas-Signature": sign(SECRET, stamp, "d-1", body)}
+        assert_error(post_hook(hook, body, with_signature), 400, "bad_request")
+    far = signed(body, "d-1", timestamp=10**12 - 1)  # the longest accepted: only stale
+    assert_error(post_hook(hook, body, far), 401, "stale_timestamp")
+    assert nothing_stored(store)
+
+
 def test_a_failed_upsert_does_not_spend_the_delivery(
     db_url: str, store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -91,6 +91,39 @@ def test_desk_corrections_are_cleaned(client: TestClient, store: Engine) -> None
         assert client.get(f"/{lang}/feed.xml").status_code == 200
 
 
+# --- 3: numbers of any size are a 4xx ---------------------------------------------------------------------------
+
+HUGE = "99999999999999999999"
+
+
+def test_huge_sitemap_numbers_are_404(client: TestClient, store: Engine) -> None:
+    publish(store, {**ARTICLE})
+    assert client.get("/sitemaps/0.xml").status_code == 200
+    for number in (HUGE, "9" * 5000, "1000000", "-1", "x", "\u0661"):  # the last: an Arabic-Indic digit
+        answer = client.get(f"/sitemaps/{number}.xml")
+        assert answer.status_code == 404, (number[:30], answer.text[:200])
+        assert "Traceback" not in answer.text
+
+
+def test_huge_revisions_are_422(client: TestClient, db_url: str, store: Engine) -> None:  # noqa: F811
+    authorized(client, db_url, "read")
+    publish(store, {**ARTICLE})
+    paths = [
+        f"/v1/articles/a1/revisions/{HUGE}",
+        f"/v1/articles/a1/revisions/{2**31}",
+        f"/v1/articles/a1/editions/en?revision={HUGE}",
+        f"/v1/articles/a1/editions/en.html?revision={HUGE}",
+        f"/v1/articles/a1/source.html?revision={HUGE}",
+        f"/v1/articles/a1/revisions/{'9' * 5000}",
+    ]
+    for path in paths:
+        answer = client.get(path)
+        assert answer.status_code == 422, (path[:60], answer.text[:200])
+        assert answer.json()["error"]["code"] == "validation_error"
+    assert client.get(f"/v1/articles/a1/revisions/{2**31 - 1}").status_code == 404
+    assert client.get("/v1/articles/a1/revisions/1").status_code == 200
+
+
 # --- 4: what a feed reader decodes stays text --------------------------------------------------------------------
 
 PAYLOAD = "<img src=x onerror=alert(1)>"

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from alembic.migration import MigrationContext
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,9 +40,10 @@ from .auth import require
 from .errors import ApiError
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 
-__all__ = ["MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
+__all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
 MAX_TRANSLATE_CHARS = 2000
+MAX_REVISION = 2**31 - 1  # the revision columns are 32-bit on PostgreSQL: a bigger number is a 422, not a 500
 _JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleInput"}}}
 _TRANSLATE_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateRequest"}}}
 
@@ -339,7 +340,11 @@ router = APIRouter()
 _Targets = Annotated[
     str | None, Query(description=f"comma-separated target languages (default: all of {','.join(TARGETS)})")
 ]
-_Revision = Annotated[int | None, Query(ge=1, description="a specific revision (default: the newest that has one)")]
+_Revision = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_REVISION, description="a specific revision (default: the newest that has one)"),
+]
+_RevisionPath = Annotated[int, Path(ge=1, le=MAX_REVISION, description="a stored revision")]
 
 
 @router.put(
@@ -410,7 +415,7 @@ def get_article(article_id: str, request: Request) -> JSONResponse:
     summary="One stored revision (audit)",
     dependencies=[require("read")],
 )
-def get_revision(article_id: str, revision: int, request: Request) -> JSONResponse:
+def get_revision(article_id: str, revision: _RevisionPath, request: Request) -> JSONResponse:
     with transaction(_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:

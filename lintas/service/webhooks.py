@@ -52,6 +52,7 @@ __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
 
 
 _HEADERS = ("X-Lintas-Timestamp", "X-Lintas-Delivery", "X-Lintas-Signature")
+_MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: a longer number is refused before int() and float()
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,12 @@ def _headers(request: Request) -> tuple[int, str, str]:
     if missing:
         raise ApiError(400, "missing_header", f"the webhook needs the header(s) {', '.join(missing)}", missing=missing)
     timestamp, delivery, signature = values
-    if not (timestamp.isascii() and timestamp.isdigit()):
-        raise ApiError(400, "bad_request", "X-Lintas-Timestamp must be unix time in whole seconds")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
+        raise ApiError(
+            400,
+            "bad_request",
+            f"X-Lintas-Timestamp must be unix time in whole seconds (at most {_MAX_TIMESTAMP_DIGITS} digits)",
+        )
     if len(delivery) > receipts.MAX_DELIVERY_ID:
         raise ApiError(400, "bad_request", f"X-Lintas-Delivery is over {receipts.MAX_DELIVERY_ID} characters")
     return int(timestamp), delivery, signature
