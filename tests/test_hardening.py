@@ -4,21 +4,32 @@ security headers, login limiting. Each test failed before its fix."""
 from __future__ import annotations
 
 import html as html_lib
+import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 from lxml import html as lxml_html
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from test_public import publish
 from test_service import ARTICLE, authorized, db_url  # noqa: F401  (a fixture)
 
+from lintas.article import Article
+from lintas.errors import InputError
+from lintas.ids import check_article_id, is_article_id
 from lintas.ingest import read_article
+from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id
 from lintas.service import create_app
+from lintas.signature import sign
 from lintas.store import db, repo
 from lintas.store import review as desk
+from lintas.store.schema import articles
 from lintas.textsafe import clean_chars
 
 FEEDS = ["id", "en", "zh", "ja", "ar", "fr"]
@@ -144,3 +155,74 @@ def test_feed_items_are_html_escaped_by_lintas(client: TestClient, store: Engine
         if lang == "id":  # the fake engine turns the words round in the editions
             assert PAYLOAD in shown.text_content() and "& " in shown.text_content()
             assert html_lib.unescape(title) == "Presiden <script>alert(1)</script> tiba"
+
+
+# --- 7: one article id grammar, wherever ids come in --------------------------------------------------------------
+
+BAD_IDS = ["..", ".", "-a", "a b", "a\u0000b", "a\r\nX-Forged: 1", "a\u0007", "abc\u202egpj", "a/b", "é", "x" * 201]
+
+
+def test_the_id_grammar() -> None:
+    for good in ("a1", "kanye-west-ye", "2024-05-01.banjir_2~x", "feed-3f2a9c0d1e4b5a6c", "A" * 200):
+        assert is_article_id(good) and check_article_id(good) == good
+    for bad in [*BAD_IDS, "", "a\n"]:
+        assert not is_article_id(bad), bad
+        with pytest.raises(InputError, match=r"invalid article id .*A-Z a-z 0-9"):
+            check_article_id(bad)
+    with pytest.raises(InputError):  # the store refuses them too, whoever calls it
+        repo.upsert_article(None, Article(id="..", headline="Judul"), ["en"])  # type: ignore[arg-type]
+
+
+def test_the_api_refuses_odd_ids(client: TestClient, db_url: str, store: Engine) -> None:  # noqa: F811
+    authorized(client, db_url)
+    for path_id in ("%2e%2e", "%2E", "a%00b", "a%0d%0aX", "a%E2%80%AEb", "-a", "a%20b"):
+        answer = client.put(f"/v1/articles/{path_id}", json={k: v for k, v in ARTICLE.items() if k != "id"})
+        assert answer.status_code in (404, 422), (path_id, answer.text)  # 404: routed elsewhere, never stored
+        if answer.status_code == 422:
+            assert answer.json()["error"]["field"] == "id"
+    for bad in BAD_IDS:
+        answer = client.post("/v1/articles", json={**ARTICLE, "id": bad})
+        assert answer.status_code == 422, (bad, answer.text)
+        assert answer.json()["error"]["field"] == "id"
+        assert "A-Z a-z 0-9" in answer.json()["error"]["message"] or len(bad) > 200
+    assert client.put("/v1/articles/berita-1.2_x~y", json={**ARTICLE, "id": "berita-1.2_x~y"}).status_code == 201
+    with store.connect() as conn:
+        assert [row.id for row in conn.execute(select(articles.c.id))] == ["berita-1.2_x~y"]
+
+
+def test_the_webhook_refuses_odd_ids(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setenv("LINTAS_WEBHOOK_SECRET", "s3cret")
+    with TestClient(create_app(db_url, engine_name="fake")) as hook:
+        for number, bad in enumerate(("..", "a\r\nb", "x\u202e")):
+            body = json.dumps({**ARTICLE, "id": bad}).encode()
+            stamp, delivery = str(int(time.time())), f"d-{number}"
+            headers = {
+                "Content-Type": "application/json",
+                "X-Lintas-Timestamp": stamp,
+                "X-Lintas-Delivery": delivery,
+                "X-Lintas-Signature": sign("s3cret", stamp, delivery, body),
+            }
+            answer = hook.post("/v1/webhooks/cms", content=body, headers=headers)
+            assert answer.status_code == 422 and answer.json()["error"]["field"] == "id", answer.text
+
+
+def test_readers_and_watched_feeds_refuse_odd_ids(tmp_path: Path) -> None:
+    page = (
+        "<article data-id='{}'><h1>Presiden tiba di Jakarta</h1><p>Presiden tiba di Jakarta hari Senin.</p></article>"
+    )
+    for bad in ("..", "a b", "x\u202egpj"):
+        with pytest.raises(InputError, match="invalid article id"):
+            read_article(page.format(bad), "html")
+    entry = FeedEntry("g-1", "http://news.example/a.html", "Presiden tiba", None, "<p>Presiden tiba di Jakarta.</p>")
+    article = article_from_entry(entry, page.format(".."))  # the page's id is refused: the feed's own id is used
+    assert article.id == entry_article_id(entry) and is_article_id(article.id)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text(json.dumps({**ARTICLE, "id": "../../etc/passwd"}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "lintas", "translate", str(bad_json), "--engine", "fake", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "invalid article id" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()

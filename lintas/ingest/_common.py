@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from ..article import Article, Block
 from ..errors import InputError
+from ..ids import check_article_id
 from ..inline import parse_inline, plain_text, render_inline
 from ..textsafe import clean_strings
 
@@ -135,5 +136,6 @@ def build_article(data: dict[str, Any], what: str) -> Article:
         article = Article.model_validate({**fields, "id": article.id})
     except ValidationError as err:
         raise InputError(validation_message(err, what)) from None
+    check_article_id(article.id)
     body = [b for b in (sanitize_block(block) for block in article.body) if b is not None]
     return article.model_copy(update={"body": body})

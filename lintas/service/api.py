@@ -28,6 +28,7 @@ from lintas.article import Article, Block, Edition
 from lintas.engines import Engine as TranslationEngine
 from lintas.engines import get_engine
 from lintas.errors import InputError
+from lintas.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.ingest import ensure_indonesian
 from lintas.ingest._common import build_article, field_path, validation_message
 from lintas.inline import parse_inline, plain_text
@@ -179,11 +180,9 @@ def _article_from(data: Any, path_id: str | None) -> Article:
         Article.model_validate(data)  # the field-naming error; build_article sanitizes the valid article
     except ValidationError as err:
         raise _validation_error(err, "article") from None
+    if not is_article_id(data["id"]):
+        raise ApiError(422, "validation_error", f"invalid article: field 'id': an id is {ARTICLE_ID_RULE}", field="id")
     article = build_article(data, "article")
-    if "/" in article.id or not article.id.strip():
-        raise ApiError(
-            422, "validation_error", "invalid article: field 'id': must not be blank or contain '/'", field="id"
-        )
     if article.source_lang != "id":
         raise ApiError(
             422,

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lintas.article import Article, Edition, Flag
+from lintas.ids import check_article_id
 
 from .db import Bind, transaction, utcnow
 from .schema import article_revisions, articles, editions, jobs, segment_cache
@@ -161,8 +162,10 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
 
     The article's ``revision`` field is ignored (not part of the content hash) and set to the stored revision.
     ``published`` is set on a new article and left as it is afterwards (see :func:`unpublish`).
-    Raises ValueError for a malformed target language or one equal to the source language.
+    Raises ValueError for a malformed target language or one equal to the source language, InputError for an id
+    outside the id grammar (:mod:`lintas.ids`: every way in checks it before, this is the last line).
     """
+    check_article_id(article.id)
     langs = _targets(article, targets)
     digest = content_hash(article)
     for attempt in range(_UPSERT_TRIES):
