@@ -226,3 +226,60 @@ def test_readers_and_watched_feeds_refuse_odd_ids(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "invalid article id" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --- 8: security headers, Vary: Host, /docs without a CDN -------------------------------------------------------
+
+
+def assert_security_headers(answer: Any, csp_has: str = "default-src 'none'") -> None:
+    headers = answer.headers
+    assert csp_has in headers.get("content-security-policy", ""), (answer.url, dict(headers))
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"]
+
+
+def test_every_answer_has_security_headers(
+    client: TestClient,
+    db_url: str,  # noqa: F811
+    store: Engine,
+) -> None:
+    publish(store, {**ARTICLE})
+    page = client.get("/id/news/a1/x", follow_redirects=True)
+    assert page.status_code == 200
+    paths = ["/en/feed.xml", "/sitemap.xml", "/sitemaps/0.xml", "/healthz", "/openapi.json", "/nope", "/xx/a/b/c"]
+    answers = [page, *(client.get(path) for path in paths), client.get("/desk/login")]
+    answers.append(client.post("/v1/webhooks/cms", content=b"{}"))  # 503: no secret
+    authorized(client, db_url, "read")
+    answers += [client.get("/v1/articles/a1/source.html"), client.get("/v1/articles/a1/editions/en.html")]
+    for answer in answers:
+        assert "script-src" not in answer.headers.get("content-security-policy", ""), answer.url
+        assert_security_headers(answer)
+    assert "style-src 'unsafe-inline'" in page.headers["content-security-policy"]  # the page's own <style>
+    assert "Host" in page.headers["vary"]  # LINTAS_PUBLIC_URL is not set: links follow the Host
+
+
+def test_vary_host_only_without_a_public_url(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setenv("LINTAS_PUBLIC_URL", "https://news.example")
+    with TestClient(create_app(db_url, engine_name="fake")) as fixed:
+        feed = fixed.get("/en/feed.xml")
+        assert "Host" not in feed.headers.get("vary", "") and b"https://news.example/en/" in feed.content
+        assert_security_headers(feed)
+
+
+def test_docs_come_from_the_package_without_inline_script(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert_security_headers(docs, "script-src 'self'")
+    assert "unsafe-inline" not in docs.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    page = lxml_html.fromstring(docs.content)
+    sources = page.xpath("//script/@src") + page.xpath("//link/@href")
+    assert sources and all(src.startswith("/docs/assets/") for src in sources), sources
+    assert all(not (script.text or "").strip() for script in page.xpath("//script")), "inline script"
+    for src in sources:
+        asset = client.get(src)
+        assert asset.status_code == 200 and len(asset.content) > 100, src
+        assert_security_headers(asset, "script-src 'self'")
+    assert "SwaggerUIBundle" in client.get("/docs/assets/lintas/swagger-init.js").text
+    assert client.get("/redoc").status_code == 404  # it loaded its script from a CDN: gone

@@ -24,11 +24,17 @@ from .auth import install_security
 from .desk import install_desk_pages
 from .desk_glossary import router as desk_glossary_router
 from .errors import BodyLimitMiddleware, install_error_handlers
+from .headers import SecurityHeadersMiddleware, install_docs, public_url_unset
 from .metrics import Metrics, MetricsMiddleware
 from .public import router as public_router
 from .webhooks import install_webhooks
 
-__all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "create_app", "create_app_from_env"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_MAX_BODY_BYTES",
+    "create_app",
+    "create_app_from_env",
+]
 
 DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
 DEFAULT_MAX_BODY_BYTES = MAX_ARTICLE_BYTES  # 2 MiB, as for article files
@@ -85,9 +91,12 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI from the package's files, not a CDN
+        redoc_url=None,
     )
     app.state.lintas = state
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(router)
     install_webhooks(app)
     install_desk(app)  # /desk/: sign-in with sessions, HTML answers
@@ -96,6 +105,7 @@ def create_app(
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
+    app.add_middleware(SecurityHeadersMiddleware, vary_host=public_url_unset())  # on every answer, 429s included
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
 
     def openapi() -> dict[str, Any]:

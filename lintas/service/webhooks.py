@@ -9,7 +9,9 @@ The body is the article JSON, as for ``PUT /v1/articles/{id}`` (``?targets=`` to
   (409 ``replayed``). It is recorded in the transaction that stores the article, so a delivery that fails can
   be retried with the same id;
 * ``X-Lintas-Signature``: ``sha256=`` and the hex HMAC-SHA256, keyed with ``LINTAS_WEBHOOK_SECRET``, of
-  ``f"{timestamp}.{delivery}."`` followed by the raw body bytes (401 ``bad_signature``).
+  ``f"{timestamp}.{delivery}."`` followed by the raw body bytes (401 ``bad_signature``); with a query string
+  (``?targets=en,ar``), of ``f"{timestamp}.{delivery}.?{query}."`` and the body, ``query`` as sent
+  (:mod:`lintas.signature`), so that nobody can change the languages of a signed delivery.
 
 The signature is checked on the raw bytes before the body is parsed. Without ``LINTAS_WEBHOOK_SECRET`` the
 endpoint answers 503 ``webhook_not_configured``. Signing, in Python::
@@ -17,10 +19,10 @@ endpoint answers 503 ``webhook_not_configured``. Signing, in Python::
     import hashlib, hmac, json, time, uuid, urllib.request
 
     body = json.dumps(article).encode("utf-8")
-    timestamp, delivery = str(int(time.time())), str(uuid.uuid4())
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.{delivery}.".encode() + body, hashlib.sha256)
+    timestamp, delivery, query = str(int(time.time())), str(uuid.uuid4()), "targets=en,ar"
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.{delivery}.?{query}.".encode() + body, hashlib.sha256)
     request = urllib.request.Request(
-        "https://lintas.example/v1/webhooks/cms", data=body, method="POST",
+        "https://lintas.example/v1/webhooks/cms?" + query, data=body, method="POST",
         headers={"Content-Type": "application/json", "X-Lintas-Timestamp": timestamp,
                  "X-Lintas-Delivery": delivery, "X-Lintas-Signature": "sha256=" + digest.hexdigest()},
     )
@@ -89,9 +91,9 @@ def _headers(request: Request) -> tuple[int, str, str]:
     return int(timestamp), delivery, signature
 
 
-def _verify(config: WebhookConfig, timestamp: int, delivery: str, signature: str, body: bytes) -> None:
-    if not verify(config.secret, str(timestamp), delivery, body, signature):
-        raise ApiError(401, "bad_signature", "the X-Lintas-Signature does not match the body and headers")
+def _verify(config: WebhookConfig, timestamp: int, delivery: str, signature: str, body: bytes, query: str) -> None:
+    if not verify(config.secret, str(timestamp), delivery, body, signature, query):
+        raise ApiError(401, "bad_signature", "the X-Lintas-Signature does not match the body, query string and headers")
     skew = abs(time.time() - timestamp)
     if skew > config.tolerance:
         raise ApiError(
@@ -129,7 +131,8 @@ async def cms_webhook(request: Request, targets: _Targets = None) -> JSONRespons
     if not config.secret:
         raise ApiError(503, "webhook_not_configured", "the CMS webhook is off: LINTAS_WEBHOOK_SECRET is not set")
     timestamp, delivery, signature = _headers(request)
-    _verify(config, timestamp, delivery, signature, await request.body())
+    query = request.scope.get("query_string", b"").decode("utf-8", "surrogateescape")  # as sent: signed
+    _verify(config, timestamp, delivery, signature, await request.body(), query)
     langs = _targets(targets)
     article = await run_in_threadpool(_article_from, await _read_json(request), None)
     db = _state(request).database()
