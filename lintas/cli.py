@@ -277,7 +277,8 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 
     from .engines import engine_names
     from .service import create_app
-    from .service.app import DATABASE_URL_ENV
+    from .service.app import DATABASE_URL_ENV, PUBLIC_URL_WARNING, proxy_options
+    from .service.headers import public_url_unset
 
     if engine_name not in engine_names():
         raise InputError(f"unknown engine {engine_name!r}: choose from {', '.join(engine_names())}")
@@ -287,8 +288,11 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
         raise
     except Exception as exc:
         raise InputError(f"cannot open the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
+    if public_url_unset():
+        click.echo(PUBLIC_URL_WARNING, err=True)
+    proxies = proxy_options()
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **proxies)
         return
     # Several processes: each builds its app from the environment (uvicorn imports the factory in each), after
     # this one has migrated the database (processes migrating at once could race on PostgreSQL).
@@ -297,7 +301,9 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
     os.environ[DATABASE_URL_ENV] = db_url or ""
     os.environ[settings.SETTINGS["engine"].env] = engine_name
     factory = "lintas.service:create_app_from_env"
-    uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False, **proxies
+    )
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+from deskutil import PASSWORD, add_desk_users, csrf_of
 from fastapi.testclient import TestClient
 from lxml import etree
 from lxml import html as lxml_html
@@ -25,6 +28,7 @@ from lintas.errors import InputError
 from lintas.ids import check_article_id, is_article_id
 from lintas.ingest import read_article
 from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id
+from lintas.loadtest import free_port
 from lintas.service import create_app
 from lintas.signature import sign
 from lintas.store import db, repo
@@ -283,3 +287,97 @@ def test_docs_come_from_the_package_without_inline_script(client: TestClient) ->
         assert_security_headers(asset, "script-src 'self'")
     assert "SwaggerUIBundle" in client.get("/docs/assets/lintas/swagger-init.js").text
     assert client.get("/redoc").status_code == 404  # it loaded its script from a CDN: gone
+
+
+# --- 6: failed sign-ins limited per IP and per username; X-Forwarded-For believed from no one by default ----------
+
+
+def sign_in(client: TestClient, username: str, password: str, **headers: str) -> Any:
+    client.cookies.clear()  # signed out: the sign-in form again
+    form = {"username": username, "password": password, "csrf_token": csrf_of(client.get("/desk/login").text)}
+    return client.post("/desk/login", data=form, headers=headers)
+
+
+@pytest.fixture
+def desk_client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:  # noqa: F811
+    monkeypatch.setenv("LINTAS_LOGIN_RATE_LIMIT", "3/minute")
+    monkeypatch.setenv("LINTAS_LOGIN_IP_RATE_LIMIT", "5/minute")
+    with TestClient(create_app(db_url, engine_name="fake"), follow_redirects=False) as test_client:
+        engine = db.make_engine(db_url)
+        try:
+            add_desk_users(engine)
+        finally:
+            engine.dispose()
+        yield test_client
+
+
+def test_failed_sign_ins_are_limited_per_ip_across_usernames(desk_client: TestClient) -> None:
+    for number in range(5):
+        assert sign_in(desk_client, f"user{number}", "wrong password").status_code == 401
+    limited = sign_in(desk_client, "user9", "wrong password")
+    assert limited.status_code == 429 and "from your address" in limited.text
+    assert int(limited.headers["retry-after"]) >= 1
+    assert sign_in(desk_client, "ana", PASSWORD).status_code == 429  # the address is blocked for a while
+
+
+def test_failed_sign_ins_are_limited_per_username_and_successes_are_free(desk_client: TestClient) -> None:
+    for _ in range(10):  # ten good sign-ins: never limited
+        assert sign_in(desk_client, "ana", PASSWORD).status_code == 303
+    for _ in range(3):
+        assert sign_in(desk_client, "rudi", "wrong password").status_code == 401
+    limited = sign_in(desk_client, "rudi", PASSWORD)
+    assert limited.status_code == 429 and "for this account" in limited.text
+    assert sign_in(desk_client, "ana", PASSWORD).status_code == 303  # another account from the same address
+
+
+def test_a_real_server_believes_no_forwarded_for_by_default(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        add_desk_users(engine)
+    finally:
+        engine.dispose()
+    port = free_port()
+    env = {**os.environ, "LINTAS_DATABASE_URL": url, "LINTAS_LOGIN_IP_RATE_LIMIT": "2/minute", "LINTAS_MEMORY": "off"}
+    env.pop("LINTAS_PUBLIC_URL", None)
+    env.pop("LINTAS_TRUSTED_PROXIES", None)
+    command = [sys.executable, "-m", "lintas", "serve", "--engine", "fake", "--workers", "1", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(server, base)
+        with httpx2.Client(base_url=base, timeout=30) as http:
+            answers = []
+            for number in range(3):
+                token = csrf_of(http.get("/desk/login").text)
+                form = {"username": f"user{number}", "password": "wrong password", "csrf_token": token}
+                answers.append(http.post("/desk/login", data=form, headers={"X-Forwarded-For": f"203.0.113.{number}"}))
+            assert [a.status_code for a in answers] == [401, 401, 429]
+            assert "Host" in answers[0].headers["vary"]
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[1]
+    assert "LINTAS_PUBLIC_URL is not set" in output, output
+
+
+def wait_ready(server: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, "the server stopped"
+        try:
+            if httpx2.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not get ready in 60 s"
+        time.sleep(0.2)
+
+
+def test_serve_warns_without_a_public_url_and_trusts_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lintas.service.app import PUBLIC_URL_WARNING, proxy_options
+
+    assert proxy_options() == {"proxy_headers": False, "forwarded_allow_ips": ""}
+    monkeypatch.setenv("LINTAS_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6")
+    assert proxy_options() == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5,10.0.0.6"}
+    assert "LINTAS_PUBLIC_URL" in PUBLIC_URL_WARNING

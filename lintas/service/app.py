@@ -32,8 +32,10 @@ from .webhooks import install_webhooks
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_MAX_BODY_BYTES",
+    "PUBLIC_URL_WARNING",
     "create_app",
     "create_app_from_env",
+    "proxy_options",
 ]
 
 DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
@@ -44,6 +46,19 @@ _DESCRIPTION = (
     "Articles are stored with their revisions and translated by workers from a durable queue; "
     'errors are JSON `{"error": {"code", "message"}}`.'
 )
+
+
+PUBLIC_URL_WARNING = (
+    "warning: LINTAS_PUBLIC_URL is not set: feeds, sitemaps and page links use each request's Host header "
+    "(answers carry Vary: Host); set it to the site's public address, e.g. https://news.example"
+)
+
+
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's options for ``X-Forwarded-For``: believed only from ``LINTAS_TRUSTED_PROXIES`` (none by default;
+    uvicorn alone would trust 127.0.0.1, so that anyone on the machine could pick their address)."""
+    trusted = ",".join(part.strip() for part in settings.get("trusted_proxies").split(",") if part.strip())
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def _head_revision() -> str | None:
