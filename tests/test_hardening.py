@@ -31,11 +31,12 @@ from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id
 from lintas.loadtest import free_port
 from lintas.service import create_app
 from lintas.signature import sign
-from lintas.store import db, repo
+from lintas.store import db, queue, repo
 from lintas.store import review as desk
-from lintas.store.schema import articles
+from lintas.store.schema import articles, jobs
 from lintas.textsafe import clean_chars
 
+TESTS = Path(__file__).parent
 FEEDS = ["id", "en", "zh", "ja", "ar", "fr"]
 CONTROLS = "\u0000\u0001\u0007\u001b\u007f\u0085\ufffe"
 
@@ -381,3 +382,66 @@ def test_serve_warns_without_a_public_url_and_trusts_no_proxy(monkeypatch: pytes
     monkeypatch.setenv("LINTAS_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6")
     assert proxy_options() == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5,10.0.0.6"}
     assert "LINTAS_PUBLIC_URL" in PUBLIC_URL_WARNING
+
+
+# --- 1: one article cannot tie up a worker ------------------------------------------------------------------------
+
+
+def test_source_names_is_linear_in_the_segment_length() -> None:
+    from lintas.quality.names import source_names
+
+    text = "Presiden Joko tiba di Jakarta bersama Menteri Sri Mulyani. " * 4000  # 236,000 characters
+    started = time.perf_counter()
+    assert source_names(text) == ["Joko", "Jakarta", "Mulyani"]
+    assert time.perf_counter() - started < 3  # about 0.1 s; the quadratic version took minutes
+    spans = [(i, i + 4) for i in range(0, len(text), 7)]  # many glossary hits: swept, not searched per word
+    started = time.perf_counter()
+    source_names(text, spans)
+    assert time.perf_counter() - started < 3
+
+
+@pytest.mark.parametrize(
+    ("shape", "needle"),
+    [
+        ({"headline": "Presiden tiba di Jakarta " * 40_000}, "segment 'headline' (headline) is 999,999 characters"),
+        ({"body": [{"type": "paragraph", "html": "kata Budi " * 600}]}, "segment 'b0.s0' (block) is 5,999 characters"),
+        (
+            {"body": [{"type": "paragraph", "html": "Presiden tiba."}] * 2001},
+            "2,002 segments to translate (limit 2,000)",
+        ),
+        (
+            {"body": [{"type": "paragraph", "html": "kata Budi " * 490}] * 45},
+            "220,508 characters to translate (limit 200,000)",
+        ),
+    ],
+)
+def test_articles_too_long_to_translate_are_refused_at_ingest(
+    client: TestClient,
+    db_url: str,  # noqa: F811
+    store: Engine,
+    shape: dict[str, Any],
+    needle: str,
+) -> None:
+    authorized(client, db_url)
+    started = time.perf_counter()
+    answer = client.put("/v1/articles/a1", json={**ARTICLE, **shape})
+    assert answer.status_code == 422 and needle in answer.json()["error"]["message"], answer.text[:300]
+    assert time.perf_counter() - started < 10
+    assert repo.article_info(store, "a1") is None  # nothing stored, nothing queued
+
+
+def test_a_newer_revision_supersedes_the_queued_jobs_of_older_ones(store: Engine) -> None:
+    repo.upsert_article(store, Article.model_validate(ARTICLE), ["en", "ar", "fr"])
+    running = queue.claim(store, "w1")
+    assert running is not None and running.target_lang == "en"
+    newer = Article.model_validate({**ARTICLE, "headline": "Presiden tiba di Bandung untuk rapat"})
+    assert repo.upsert_article(store, newer, ["en", "ar"]) == (2, True)
+    with store.connect() as conn:
+        rows = conn.execute(select(jobs.c.revision, jobs.c.target_lang, jobs.c.state).order_by(jobs.c.id)).all()
+    # revision 1: en runs on, ar (queued) is superseded, fr stays (revision 2 does not translate it)
+    assert [tuple(row) for row in rows] == [
+        (1, "en", "running"),
+        (1, "fr", "queued"),
+        (2, "en", "queued"),
+        (2, "ar", "queued"),
+    ]
