@@ -348,7 +348,8 @@ def worker(
     metrics_host: str,
     threads: int,
 ) -> None:
-    """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: after the current job)."""
+    """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: at once, the job in hand back in the
+    queue)."""
     import signal
     import threading
 
@@ -358,7 +359,7 @@ def worker(
     from .pipeline import Options
     from .store import db
     from .telemetry import WorkerMetrics
-    from .worker import default_worker_id, engine_class, run_worker
+    from .worker import StopNow, default_worker_id, engine_class, run_worker
 
     cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
     worker_id = worker_id or default_worker_id()
@@ -373,10 +374,14 @@ def worker(
         raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
     memory = None
     stop = threading.Event()
+    running = threading.Event()  # set while run_worker runs: a signal then stops it at once (StopNow)
 
     def on_signal(signum: int, _frame: Any) -> None:
-        click.echo(f"worker {worker_id}: {signal.Signals(signum).name}, stopping after the current job", err=True)
+        click.echo(f"worker {worker_id}: {signal.Signals(signum).name}, stopping", err=True)
         stop.set()
+        if running.is_set():
+            running.clear()  # once: a second signal must not interrupt the clean-up
+            raise StopNow()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -397,20 +402,26 @@ def worker(
             f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s, {threads} thread(s)",
             err=True,
         )
-        done = run_worker(
-            bind,
-            cls,
-            worker_id=worker_id,
-            lease_seconds=lease,
-            poll_seconds=poll,
-            stop=stop,
-            max_jobs=max_jobs,
-            options_factory=lambda: options,
-            exit_when_idle=once,
-            notify=notify,
-            metrics=metrics,
-            threads=threads,
-        )
+        running.set()
+        try:
+            done = run_worker(
+                bind,
+                cls,
+                worker_id=worker_id,
+                lease_seconds=lease,
+                poll_seconds=poll,
+                stop=stop,
+                max_jobs=max_jobs,
+                options_factory=lambda: options,
+                exit_when_idle=once,
+                notify=notify,
+                metrics=metrics,
+                threads=threads,
+            )
+        except StopNow as order:
+            done = order.jobs_done
+        finally:
+            running.clear()
         click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
     finally:
         for sig, handler in previous.items():

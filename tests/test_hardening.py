@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -445,3 +446,39 @@ def test_a_newer_revision_supersedes_the_queued_jobs_of_older_ones(store: Engine
         (2, "en", "queued"),
         (2, "ar", "queued"),
     ]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_worker_stops_within_seconds_of_sigterm_and_its_job_goes_back(tmp_path: Path, threads: int) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    bind = db.make_engine(url)
+    try:
+        db.upgrade(bind)
+        repo.upsert_article(bind, Article.model_validate(ARTICLE), ["en"])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), *sys.path]), "LINTAS_MEMORY": "off"}
+        command = [sys.executable, "-m", "lintas", "worker", "--engine", "slow_engine:StuckFakeEngine"]
+        command += ["--db", url, "--id", "w-term", "--lease", "30", "--poll", "0.2", "--threads", str(threads)]
+        worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while queue.counts(bind)["running"] == 0:  # the job is in hand (its engine takes a minute a batch)
+                assert worker.poll() is None and time.monotonic() < deadline, "the worker never took the job"
+                time.sleep(0.1)
+            time.sleep(0.5)
+            signalled = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            output = worker.communicate(timeout=20)[1]
+            took = time.monotonic() - signalled
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+        assert worker.returncode == 0, output
+        assert took < 10, f"stopped {took:.1f} s after SIGTERM"
+        assert "1 job(s) put back in the queue" in output and "Traceback" not in output
+        with bind.connect() as conn:
+            job = conn.execute(select(jobs)).one()
+        assert (job.state, job.lease_owner, job.attempts) == ("queued", None, 0)
+        assert "stopped" in job.last_error
+    finally:
+        bind.dispose()
