@@ -277,7 +277,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 
     from .engines import engine_names
     from .service import create_app
-    from .service.app import DATABASE_URL_ENV, PUBLIC_URL_WARNING, proxy_options
+    from .service.app import DATABASE_URL_ENV, PARENT_PID_ENV, PUBLIC_URL_WARNING, proxy_options
     from .service.headers import public_url_unset
 
     if engine_name not in engine_names():
@@ -300,6 +300,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
         pass
     os.environ[DATABASE_URL_ENV] = db_url or ""
     os.environ[settings.SETTINGS["engine"].env] = engine_name
+    os.environ[PARENT_PID_ENV] = str(os.getpid())  # each server process stops when this one dies, even by kill -9
     factory = "lintas.service:create_app_from_env"
     uvicorn.run(
         factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False, **proxies

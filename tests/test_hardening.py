@@ -3,6 +3,7 @@ security headers, login limiting. Each test failed before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 import json
 import os
@@ -482,3 +483,64 @@ def test_a_worker_stops_within_seconds_of_sigterm_and_its_job_goes_back(tmp_path
         assert "stopped" in job.last_error
     finally:
         bind.dispose()
+
+
+# --- 5: lintas serve --workers N: the children die with the parent --------------------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of ``pid``'s child processes (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_server_processes_die_with_a_killed_parent(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "LINTAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "LINTAS_MEMORY": "off"}
+    command = [sys.executable, "-m", "lintas", "serve", "--engine", "fake", "--workers", "2", "--port", str(port)]
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    servers: list[int] = []
+    try:
+        wait_ready(parent, base)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 30
+        while len(servers := [pid for pid in children_of(parent.pid) if alive(pid)]) < 2:
+            assert time.monotonic() < deadline, "two server processes never started"
+            time.sleep(0.2)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in servers):
+            assert time.monotonic() < deadline, "the server processes outlived their parent"
+            time.sleep(0.2)
+        with pytest.raises(httpx2.TransportError):
+            httpx2.get(f"{base}/healthz", timeout=2)
+        again = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_ready(again, base)  # type: ignore[arg-type]  (the port is free: no "address already in use")
+        finally:
+            again.terminate()
+            again.communicate(timeout=30)
+    finally:
+        for pid in [parent.pid, *servers]:  # only what this test started, and only while it still runs
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        parent.wait()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,13 +35,16 @@ from .webhooks import install_webhooks
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_MAX_BODY_BYTES",
+    "PARENT_PID_ENV",
     "PUBLIC_URL_WARNING",
     "create_app",
     "create_app_from_env",
+    "die_with_parent",
     "proxy_options",
 ]
 
 DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
+PARENT_PID_ENV = "LINTAS_SERVE_PARENT_PID"  # set by lintas serve --workers N for its server processes, not a setting
 DEFAULT_MAX_BODY_BYTES = MAX_ARTICLE_BYTES  # 2 MiB, as for article files
 
 _DESCRIPTION = (
@@ -134,9 +140,33 @@ def create_app(
     return app
 
 
+def die_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 10.0) -> bool:
+    """In a server process that ``lintas serve --workers N`` started (``LINTAS_SERVE_PARENT_PID`` names it): watch
+    the parent from a daemon thread, and when it is gone (``kill -9``, a crash) stop this process too, SIGTERM
+    first (uvicorn's graceful shutdown), then at once after ``grace_seconds``. Without it the children of a killed
+    parent went on serving the port, and a restart failed with "address already in use". Returns whether the
+    watch started."""
+    raw = os.environ.get(PARENT_PID_ENV, "")
+    if not raw.isdigit() or int(raw) == os.getpid():
+        return False
+    parent = int(raw)
+
+    def watch() -> None:
+        while os.getppid() == parent:  # a dead parent's children are adopted by another process
+            time.sleep(poll_seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lintas-parent-watch", daemon=True).start()
+    return True
+
+
 def create_app_from_env() -> FastAPI:
     """:func:`create_app` configured from the environment (``LINTAS_DATABASE_URL``, ``LINTAS_ENGINE``), for
-    ``uvicorn --factory lintas.service:create_app_from_env``."""
+    ``uvicorn --factory lintas.service:create_app_from_env``; in a process of ``lintas serve --workers N``, one
+    that stops when its parent dies (:func:`die_with_parent`)."""
+    die_with_parent()
     if "database_url" in settings.SETTINGS:
         url = settings.get("database_url").strip()
     else:
