@@ -679,7 +679,10 @@ def keys() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["read", "ingest", "editor", "admin"]), help="What it may do.")
 @click.option(
-    "--rate", type=click.IntRange(min=1), default=None, help="Requests per minute (default: LINTAS_RATE_LIMIT)."
+    "--rate",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Requests per minute (default: LINTAS_RATE_LIMIT).",
 )
 @_db_option("Database (SQLAlchemy URL) of the service.")
 def keys_create(name: str, role: str, rate: int | None, db_url: str) -> None:

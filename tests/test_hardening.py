@@ -33,7 +33,7 @@ from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id
 from lintas.loadtest import free_port
 from lintas.service import create_app
 from lintas.signature import sign
-from lintas.store import db, queue, repo
+from lintas.store import db, keys, queue, repo
 from lintas.store import review as desk
 from lintas.store.schema import articles, jobs
 from lintas.textsafe import clean_chars
@@ -140,6 +140,20 @@ def test_huge_revisions_are_422(client: TestClient, db_url: str, store: Engine) 
         assert answer.json()["error"]["code"] == "validation_error"
     assert client.get(f"/v1/articles/a1/revisions/{2**31 - 1}").status_code == 404
     assert client.get("/v1/articles/a1/revisions/1").status_code == 200
+
+
+def test_numeric_settings_and_key_rates_are_bounded(
+    db_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    store: Engine,
+) -> None:
+    with pytest.raises(ValueError, match="1 to 1,000,000 requests"):
+        keys.create_key(store, "too fast", "read", rate_per_minute=10**30)  # overflowed the column: a traceback
+    assert keys.create_key(store, "fast", "read", rate_per_minute=1_000_000)
+    for tolerance in ("9" * 30, "86401", "0"):
+        monkeypatch.setenv("LINTAS_WEBHOOK_TOLERANCE", tolerance)
+        with pytest.raises(InputError, match=r"LINTAS_WEBHOOK_TOLERANCE=.* is not 1 to 86400 seconds"):
+            create_app(db_url, engine_name="fake")
 
 
 # --- 4: what a feed reader decodes stays text --------------------------------------------------------------------

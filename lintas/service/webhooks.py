@@ -54,6 +54,7 @@ __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
 
 
 _HEADERS = ("X-Lintas-Timestamp", "X-Lintas-Delivery", "X-Lintas-Signature")
+_MAX_TOLERANCE = 86_400  # a day: receipts are kept twice as long, and a bigger number overflowed the pruning
 _MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: a longer number is refused before int() and float()
 
 
@@ -66,11 +67,11 @@ class WebhookConfig:
     def from_settings(cls) -> WebhookConfig:
         raw = settings.get("webhook_tolerance").strip()
         try:
-            tolerance = int(raw)
+            tolerance = int(raw) if len(raw) <= 12 else -1
         except ValueError:
             tolerance = -1
-        if tolerance < 1:
-            raise InputError(f"LINTAS_WEBHOOK_TOLERANCE={raw!r} is not a positive number of seconds")
+        if not 1 <= tolerance <= _MAX_TOLERANCE:
+            raise InputError(f"LINTAS_WEBHOOK_TOLERANCE={raw!r} is not 1 to {_MAX_TOLERANCE} seconds")
         return cls(secret=settings.get("webhook_secret"), tolerance=tolerance)
 
 
