@@ -680,7 +680,7 @@ def keys() -> None:
 @click.option("--role", required=True, type=click.Choice(["read", "ingest", "editor", "admin"]), help="What it may do.")
 @click.option(
     "--rate",
-    type=click.IntRange(1, 1_000_000),
+    type=click.IntRange(1, 1_000_000_000),
     default=None,
     help="Requests per minute (default: LINTAS_RATE_LIMIT).",
 )

@@ -40,7 +40,7 @@ TOKEN_PREFIX = "lintas"
 LAST_USED_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often per key
 _TOKEN_RE = re.compile(r"^lintas_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _MAX_NAME = 200
-MAX_RATE_PER_MINUTE = 1_000_000  # a bound, so that no number overflows the column (32-bit on PostgreSQL)
+MAX_RATE_PER_MINUTE = 1_000_000_000  # a bound, so that no number overflows the column (32-bit on PostgreSQL)
 
 
 @dataclass(frozen=True)
