@@ -339,7 +339,8 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 
     from .engines import engine_names
     from .service import create_app
-    from .service.app import DATABASE_URL_ENV
+    from .service.app import DATABASE_URL_ENV, PARENT_PID_ENV, PUBLIC_URL_WARNING, proxy_options
+    from .service.headers import public_url_unset
 
     if engine_name not in engine_names():
         raise InputError(f"unknown engine {engine_name!r}: choose from {', '.join(engine_names())}")
@@ -349,8 +350,11 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
         raise
     except Exception as exc:
         raise InputError(f"cannot open the database {db_url or '(default)'}: {type(exc).__name__}: {exc}") from None
+    if public_url_unset():
+        click.echo(PUBLIC_URL_WARNING, err=True)
+    proxies = proxy_options()
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **proxies)
         return
     # Several processes: each builds its app from the environment (uvicorn imports the factory in each), after
     # this one has migrated the database (processes migrating at once could race on PostgreSQL).
@@ -358,8 +362,11 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
         pass
     os.environ[DATABASE_URL_ENV] = db_url or ""
     os.environ[settings.SETTINGS["engine"].env] = engine_name
+    os.environ[PARENT_PID_ENV] = str(os.getpid())  # each server process stops when this one dies, even by kill -9
     factory = "lintas.service:create_app_from_env"
-    uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False, **proxies
+    )
 
 
 @cli.command()
@@ -404,7 +411,8 @@ def worker(
     metrics_host: str,
     threads: int,
 ) -> None:
-    """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: after the current job)."""
+    """Translate queued jobs from the database until stopped (SIGTERM/Ctrl-C: at once, the job in hand back in the
+    queue)."""
     import signal
     import threading
 
@@ -414,7 +422,7 @@ def worker(
     from .pipeline import Options
     from .store import db
     from .telemetry import WorkerMetrics
-    from .worker import default_worker_id, engine_class, run_worker
+    from .worker import StopNow, default_worker_id, engine_class, run_worker
 
     cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
     worker_id = worker_id or default_worker_id()
@@ -429,10 +437,14 @@ def worker(
         raise InputError(f"cannot open the database {db_url or '(default)'}: {exc}") from None
     memory = None
     stop = threading.Event()
+    running = threading.Event()  # set while run_worker runs: a signal then stops it at once (StopNow)
 
     def on_signal(signum: int, _frame: Any) -> None:
-        click.echo(f"worker {worker_id}: {signal.Signals(signum).name}, stopping after the current job", err=True)
+        click.echo(f"worker {worker_id}: {signal.Signals(signum).name}, stopping", err=True)
         stop.set()
+        if running.is_set():
+            running.clear()  # once: a second signal must not interrupt the clean-up
+            raise StopNow()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -453,20 +465,26 @@ def worker(
             f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s, {threads} thread(s)",
             err=True,
         )
-        done = run_worker(
-            bind,
-            cls,
-            worker_id=worker_id,
-            lease_seconds=lease,
-            poll_seconds=poll,
-            stop=stop,
-            max_jobs=max_jobs,
-            options_factory=lambda: options,
-            exit_when_idle=once,
-            notify=notify,
-            metrics=metrics,
-            threads=threads,
-        )
+        running.set()
+        try:
+            done = run_worker(
+                bind,
+                cls,
+                worker_id=worker_id,
+                lease_seconds=lease,
+                poll_seconds=poll,
+                stop=stop,
+                max_jobs=max_jobs,
+                options_factory=lambda: options,
+                exit_when_idle=once,
+                notify=notify,
+                metrics=metrics,
+                threads=threads,
+            )
+        except StopNow as order:
+            done = order.jobs_done
+        finally:
+            running.clear()
         click.echo(f"worker {worker_id}: {done} jobs processed", err=True)
     finally:
         for sig, handler in previous.items():
@@ -723,7 +741,10 @@ def keys() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["read", "ingest", "editor", "admin"]), help="What it may do.")
 @click.option(
-    "--rate", type=click.IntRange(min=1), default=None, help="Requests per minute (default: LINTAS_RATE_LIMIT)."
+    "--rate",
+    type=click.IntRange(1, 1_000_000_000),
+    default=None,
+    help="Requests per minute (default: LINTAS_RATE_LIMIT).",
 )
 @_db_option("Database (SQLAlchemy URL) of the service.")
 def keys_create(name: str, role: str, rate: int | None, db_url: str) -> None:

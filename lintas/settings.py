@@ -121,9 +121,21 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("cors_origins", "", "Origins (comma-separated) browsers may call the API from; empty: no CORS."),
         Setting("webhook_secret", "", "HMAC secret of POST /v1/webhooks/cms (empty: the webhook is off)."),
-        Setting("webhook_tolerance", "300", "Seconds a CMS webhook's timestamp may be off from the server's clock."),
+        Setting(
+            "webhook_tolerance",
+            "300",
+            "Seconds (1 to 86400) a CMS webhook's timestamp may be off from the server's clock.",
+        ),
         Setting("session_hours", "12", "Hours a desk sign-in lasts after its last use (and at most 7 days in all)."),
-        Setting("login_rate_limit", "10/minute", "Desk sign-in attempts per client IP and username ('off': none)."),
+        Setting("login_rate_limit", "10/minute", "Failed desk sign-ins per username, from any address ('off': none)."),
+        Setting(
+            "login_ip_rate_limit", "30/minute", "Failed desk sign-ins per client IP, for any username ('off': none)."
+        ),
+        Setting(
+            "trusted_proxies",
+            "",
+            "Addresses (comma-separated) of reverse proxies whose X-Forwarded-For lintas serve believes; empty: none.",
+        ),
         Setting(
             "cookie_secure",
             "",

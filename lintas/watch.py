@@ -37,6 +37,7 @@ from .article import Article
 from .errors import InputError
 from .ingest import MAX_ARTICLE_BYTES, ensure_indonesian
 from .ingest.feed import FeedEntry, article_from_entry, guid_hash, parse_feed
+from .ingest.limits import check_translatable
 from .store import repo
 from .store.db import Bind, transaction, utcnow
 from .store.schema import feed_items, feed_sources
@@ -218,6 +219,7 @@ def _build(client: httpx.Client, entry: FeedEntry) -> Article:
             raise page_error from None
         raise
     ensure_indonesian(article)
+    check_translatable(article)  # a refusal is recorded for good, as for any unusable entry
     return article
 
 

@@ -47,9 +47,16 @@ from .store import db, queue, repo
 from .store.db import Bind
 from .telemetry import WorkerMetrics
 
-__all__ = ["run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up", "chaos_run"]
+__all__ = ["StopNow", "run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up", "chaos_run"]
 
 LogFn = Callable[[str], None]
+
+
+class StopNow(BaseException):
+    """Raised in the worker's main thread (by ``lintas worker``'s SIGTERM/SIGINT handler) to stop at once:
+    :func:`run_worker` puts the jobs in hand back in the queue and raises it again, with ``jobs_done`` set."""
+
+    jobs_done = 0
 
 
 def _stderr(line: str) -> None:
@@ -175,7 +182,9 @@ def run_worker(
     * No runnable job: sleep until the next queued job is due, at most ``poll_seconds`` (woken early by
       ``stop``); with ``exit_when_idle`` return instead (``lintas worker --once``). A database that cannot be
       reached while claiming (``OperationalError``) is logged and tried again after ``poll_seconds`` (at least 1 s).
-    * ``max_jobs``: return after that many jobs. ``stop`` is checked between jobs: the current job always ends.
+    * ``max_jobs``: return after that many jobs. ``stop`` is checked between jobs: the current job ends. To stop
+      at once, raise :class:`StopNow` in the main thread (a signal handler can): the jobs this worker holds are
+      queued again right away (:func:`lintas.store.queue.release`, the attempt not counted) and StopNow goes on.
 
     Pivot: each job translates one language straight from the source (``pivot=""``), whatever ``LINTAS_PIVOT``
     says: going through English would translate the English edition again inside every other language's job.
@@ -229,13 +238,20 @@ def run_worker(
                     errors.append(exc)
                     stop.set()
 
-            pool = [threading.Thread(target=guarded, name=f"lintas-job-{i}") for i in range(threads)]
+            # daemon: after StopNow the process exits without waiting for a job its thread still translates
+            pool = [threading.Thread(target=guarded, name=f"lintas-job-{i}", daemon=True) for i in range(threads)]
             for thread in pool:
                 thread.start()
             for thread in pool:
                 thread.join()
             if errors:
                 raise errors[0]
+    except StopNow as order:
+        stop.set()
+        released = queue.release(bind, worker_id, f"worker {worker_id!r} stopped; its job was put back in the queue")
+        log(f"worker {worker_id}: stopped, {released} job(s) put back in the queue")
+        order.jobs_done = counter.count
+        raise
     finally:
         if notifier is not None:
             notifier.stop()

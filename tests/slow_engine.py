@@ -26,3 +26,20 @@ class SlowFakeEngine(FakeEngine):
     ) -> list[str]:
         time.sleep(random.uniform(0.05, 0.15))
         return super().translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
+
+
+class StuckFakeEngine(FakeEngine):
+    """:class:`FakeEngine` that takes a minute per batch: a job that is still in hand when its worker is told to
+    stop (``tests/test_hardening.py``)."""
+
+    def translate_batch(
+        self,
+        segments: Sequence[Segment],
+        source_lang: str,
+        target_lang: str,
+        *,
+        context: Sequence[tuple[Segment, str]] = (),
+        attempt: int = 0,
+    ) -> list[str]:
+        time.sleep(60)
+        return super().translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)

@@ -270,13 +270,15 @@ def test_cors_only_for_configured_origins(db_url: str, store: Engine, monkeypatc
 # --- CMS webhook ---------------------------------------------------------------------------------------------
 
 
-def signed(body: bytes, delivery: str, *, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+def signed(
+    body: bytes, delivery: str, *, timestamp: int | None = None, secret: str = SECRET, query: str = ""
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "Content-Type": "application/json",
         "X-Lintas-Timestamp": stamp,
         "X-Lintas-Delivery": delivery,
-        "X-Lintas-Signature": sign(secret, stamp, delivery, body),
+        "X-Lintas-Signature": sign(secret, stamp, delivery, body, query.removeprefix("?")),
     }
 
 
@@ -297,7 +299,7 @@ def nothing_stored(store: Engine) -> bool:
 
 def test_webhook_accepts_a_signed_delivery_once(hook: TestClient, store: Engine) -> None:
     body = json.dumps(ARTICLE).encode()
-    first = post_hook(hook, body, signed(body, "d-1"), "?targets=en,ar")
+    first = post_hook(hook, body, signed(body, "d-1", query="?targets=en,ar"), "?targets=en,ar")
     assert first.status_code == 201, first.text
     data = first.json()
     assert (data["id"], data["revision"], data["changed"]) == ("a1", 1, True)
@@ -305,7 +307,7 @@ def test_webhook_accepts_a_signed_delivery_once(hook: TestClient, store: Engine)
     assert first.headers["Location"].endswith("/v1/articles/a1")
 
     assert_error(post_hook(hook, body, signed(body, "d-1")), 409, "replayed")
-    again = post_hook(hook, body, signed(body, "d-2"), "?targets=en,ar")
+    again = post_hook(hook, body, signed(body, "d-2", query="?targets=en,ar"), "?targets=en,ar")
     assert again.status_code == 200 and again.json()["changed"] is False
     changed = json.dumps(article_body(headline="Presiden tiba di Bandung untuk rapat kabinet")).encode()
     assert post_hook(hook, changed, signed(changed, "d-3")).json()["revision"] == 2
@@ -343,9 +345,35 @@ def test_webhook_refuses_bad_deliveries_and_stores_nothing(hook: TestClient, sto
         )
     ).encode()
     assert_error(post_hook(hook, english, signed(english, "d-1")), 422, "not_indonesian")
-    assert_error(post_hook(hook, body, signed(body, "d-1"), "?targets=de"), 422, "unknown_language")
+    assert_error(
+        post_hook(hook, body, signed(body, "d-1", query="?targets=de"), "?targets=de"), 422, "unknown_language"
+    )
     assert nothing_stored(store)
     assert post_hook(hook, body, signed(body, "d-1")).status_code == 201  # the id was never burned
+
+
+def test_webhook_signature_covers_the_query_string(hook: TestClient, store: Engine) -> None:
+    body = json.dumps(ARTICLE).encode()
+    only_english = signed(body, "d-1", query="?targets=en")
+    assert_error(post_hook(hook, body, only_english, "?targets=en,ar,zh"), 401, "bad_signature")
+    assert_error(post_hook(hook, body, signed(body, "d-1"), "?targets=en"), 401, "bad_signature")  # added
+    assert_error(post_hook(hook, body, only_english), 401, "bad_signature")  # dropped
+    assert nothing_stored(store)
+    answer = post_hook(hook, body, only_english, "?targets=en")
+    assert answer.status_code == 201 and sorted(answer.json()["editions"]) == ["en"]
+
+
+def test_webhook_timestamps_of_any_length_are_a_4xx(hook: TestClient, store: Engine) -> None:
+    body = json.dumps(ARTICLE).encode()
+    for digits in (13, 4000, 5000):
+        stamp = "9" * digits
+        unsigned = {**signed(body, "d-1"), "X-Lintas-Timestamp": stamp}
+        assert_error(post_hook(hook, body, unsigned), 400, "bad_request")
+        with_signature = {**unsigned, "X-Lintas-Signature": sign(SECRET, stamp, "d-1", body)}
+        assert_error(post_hook(hook, body, with_signature), 400, "bad_request")
+    far = signed(body, "d-1", timestamp=10**12 - 1)  # the longest accepted: only stale
+    assert_error(post_hook(hook, body, far), 401, "stale_timestamp")
+    assert nothing_stored(store)
 
 
 def test_a_failed_upsert_does_not_spend_the_delivery(

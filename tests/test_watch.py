@@ -314,6 +314,16 @@ def test_one_new_item_is_taken_and_failed_items_are_not_retried(store: Store, ne
     assert _source(store.engine, url)["etag"] == '"v2"'
 
 
+def test_an_article_too_long_to_translate_is_refused_for_good(store: Store, news: Site, client) -> None:
+    """Issue 15: a page whose headline is one 6,000-character segment would hold a worker: recorded as failed."""
+    news.routes["/news/harlem-1.html"] = Resource(page([" ".join(["Presiden tiba di Jakarta"] * 250), *SENTENCES[1:4]]))
+    result = poll_once(store.engine, news.url("/rss.xml"), client, TARGETS)
+    assert (result.status, result.new, result.failed) == (200, 2, 2)
+    article_id, error = _items(store.engine)["harlem-1"]
+    assert article_id is None and "characters long (limit 5,000)" in str(error)
+    assert _count(store.engine, jobs) == 2 * len(TARGETS)
+
+
 def test_a_known_guid_is_not_taken_again_when_its_page_changes(store: Store, news: Site, client) -> None:
     url = news.url("/rss.xml")
     poll_once(store.engine, url, client, TARGETS)

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from ..article import Article, Block
 from ..errors import InputError
+from ..ids import check_article_id
 from ..inline import parse_inline, plain_text, render_inline
+from ..textsafe import clean_strings
 
 __all__ = [
     "build_article",
@@ -125,10 +127,15 @@ def validation_message(err: ValidationError, what: str) -> str:
 
 
 def build_article(data: dict[str, Any], what: str) -> Article:
-    """Validate ``data`` into an Article, turning pydantic errors into a one-line InputError."""
+    """Validate ``data`` into an Article, turning pydantic errors into a one-line InputError; the text fields are
+    cleaned of the characters XML and HTML cannot carry (:mod:`lintas.textsafe`); the id must follow the id grammar
+    (:mod:`lintas.ids`: checked, never cleaned)."""
     try:
         article = Article.model_validate(data)
+        fields = clean_strings(article.model_dump(exclude={"id"}, exclude_unset=True))
+        article = Article.model_validate({**fields, "id": article.id})
     except ValidationError as err:
         raise InputError(validation_message(err, what)) from None
+    check_article_id(article.id)
     body = [b for b in (sanitize_block(block) for block in article.body) if b is not None]
     return article.model_copy(update={"body": body})

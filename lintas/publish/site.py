@@ -9,6 +9,7 @@ split into pages of :data:`SITEMAP_PAGE_SIZE` articles under a sitemap index.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from lxml import etree
 from ..article import Article
 from ..inline import parse_inline, plain_text
 from ..languages import get_language
+from ..textsafe import clean_chars
 
 __all__ = [
     "DEFAULT_SECTION",
@@ -90,6 +92,17 @@ def _summary(article: Article) -> str:
     return ""
 
 
+def _feed_title(article: Article) -> str:
+    """The headline as HTML (escaped), without what XML cannot carry (articles stored before ingest cleaned it)."""
+    return html.escape(clean_chars(article.headline).strip(), quote=False)
+
+
+def _feed_description(article: Article) -> str:
+    """The first paragraph's text, escaped, in a ``<p>``: HTML that Lintas rendered, never the article's markup."""
+    summary = clean_chars(_summary(article))
+    return f"<p>{html.escape(summary, quote=False)}</p>" if summary else ""
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -104,8 +117,10 @@ def render_feed(
 ) -> bytes:
     """An RSS 2.0 feed in ``lang`` of ``(article or edition, absolute page URL, updated)`` items, newest first.
 
-    Each item's guid is its page URL without the slug (stable when a headline is corrected); the description is
-    the first paragraph as plain text (feed readers escape it).
+    Each item's guid is its page URL without the slug (stable when a headline is corrected). Feed readers take
+    an item's title and description for HTML once they have decoded the XML, so both are HTML that Lintas escapes
+    itself: the title is the headline escaped, the description the first paragraph's text escaped in a ``<p>``.
+    Text such as ``<img src=x onerror=...>`` in an article stays text in a reader, as on the page.
     """
     language = get_language(lang)
     base = base_url.rstrip("/")
@@ -119,12 +134,12 @@ def render_feed(
     newest: datetime | None = None
     for article, url, updated in reversed(list(items)):  # feedgen prepends: add the oldest first
         entry = fg.add_entry()
-        entry.title(article.headline.strip())
+        entry.title(_feed_title(article))
         entry.link(href=url)
         entry.guid(url.rsplit("/", 1)[0], permalink=False)
-        summary = _summary(article)
-        if summary:
-            entry.description(summary)
+        description = _feed_description(article)
+        if description:
+            entry.description(description)
         published = _aware(article.published_at or updated)
         entry.pubDate(published)
         newest = max(newest or published, _aware(updated))

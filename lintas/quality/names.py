@@ -76,23 +76,34 @@ def source_names(source: str, skip: Iterable[tuple[int, int]] = ()) -> list[str]
     :data:`NOT_NAMES`, not inside a ``skip`` span (glossary hits), at least 3 letters; plus
     acronyms of 2-6 capitals (``NASA``)."""
     plain = _TAG.sub(lambda m: " " * len(m.group(0)), source)
-    spans = list(skip)
+    spans = sorted(skip)
     matches = list(_WORD.finditer(plain))
     if _title_case([m.group(0) for m in matches]):
         return []
     names: list[str] = []
+    seen: set[str] = set()
+    # Linear in the segment's length: the spans are swept in order with the words, and whether a word starts a
+    # sentence is read from what lies between it and the previous word (from that word's last letter, so that
+    # ``^`` still means the segment's start), not from the whole text before it.
+    span_index, span_end, previous_end = 0, 0, 0
     for match in matches:
-        word = match.group(0)
-        if any(a <= match.start() < b for a, b in spans):
+        word, start = match.group(0), match.start()
+        between = plain[max(previous_end - 1, 0) : start]
+        previous_end = match.end()
+        while span_index < len(spans) and spans[span_index][0] <= start:
+            span_end = max(span_end, spans[span_index][1])
+            span_index += 1
+        if start < span_end:
             continue
         acronym = 2 <= len(word) <= 6 and word.isupper()
         if not acronym and (len(word) < 3 or not word[0].isupper() or word[1:].isupper()):
             continue
         if _fold(word) in NOT_NAMES or _fold(word.split("-")[0]) in NOT_NAMES:
             continue
-        if not acronym and _SENTENCE_START.search(plain[: match.start()]):
+        if not acronym and _SENTENCE_START.search(between):
             continue
-        if word not in names:
+        if word not in seen:
+            seen.add(word)
             names.append(word)
     return names
 

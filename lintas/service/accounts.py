@@ -7,8 +7,10 @@ per-IP rate limit applies as on every route without a key.
 * ``GET /desk/login`` shows the sign-in form; ``POST /desk/login`` (form-encoded) checks the password and sets
   the ``lintas_session`` cookie (HttpOnly, SameSite=Lax, Path=/, Secure on https or with
   ``LINTAS_COOKIE_SECURE=1``), then answers 303 to ``next`` (a local path) or ``/desk/``. A wrong username or
-  password answers 401 with the same words whichever it was. Attempts are limited per client IP and username
-  (``LINTAS_LOGIN_RATE_LIMIT``, 10/minute): 429 beyond.
+  password answers 401 with the same words whichever it was. Failed sign-ins are limited per username, from
+  any address (``LINTAS_LOGIN_RATE_LIMIT``, 10/minute), and per client IP, for any username
+  (``LINTAS_LOGIN_IP_RATE_LIMIT``, 30/minute): 429 beyond, before the password is hashed. A sign-in that succeeds
+  counts against neither.
 * CSRF: the sign-in form has no session yet, so it is a double submit, a random ``lintas_csrf`` cookie that the
   form's hidden ``csrf_token`` field must repeat. After sign-in every POST, PUT, PATCH and DELETE of
   :data:`router` (:func:`csrf_protect`, a router dependency) must send the session's CSRF token in a
@@ -88,7 +90,8 @@ class DeskConfig:
     """The desk's settings, read once when the app is made."""
 
     session_ttl: timedelta
-    login_limit: RateLimitItem | None
+    login_limit: RateLimitItem | None  # failed sign-ins per username
+    login_ip_limit: RateLimitItem | None  # failed sign-ins per client IP
     cookie_secure: bool
 
     @classmethod
@@ -101,7 +104,12 @@ class DeskConfig:
         if ttl <= timedelta(0):
             raise InputError(f"LINTAS_SESSION_HOURS={hours!r} is not a positive number of hours")
         secure = settings.get("cookie_secure").strip().lower() in ("1", "true", "yes", "on")
-        return cls(session_ttl=ttl, login_limit=_item("login_rate_limit"), cookie_secure=secure)
+        return cls(
+            session_ttl=ttl,
+            login_limit=_item("login_rate_limit"),
+            login_ip_limit=_item("login_ip_rate_limit"),
+            cookie_secure=secure,
+        )
 
 
 @dataclass(frozen=True)
@@ -314,13 +322,29 @@ async def login_form(request: Request, session: _Session) -> Response:
     return _login_page(request, next_path=next_path)
 
 
+def _login_counters(request: Request, username: str) -> list[tuple[RateLimitItem | None, tuple[str, ...], str]]:
+    """The failed sign-in counters an attempt falls under: its client IP's and its username's."""
+    config = _config(request)
+    return [
+        (config.login_ip_limit, ("login-ip", client_ip(request)), "from your address"),
+        (config.login_limit, ("login-user", username.lower()[:_MAX_USERNAME]), "for this account"),
+    ]
+
+
 async def _limit_login(request: Request, username: str) -> None:
-    limit = _config(request).login_limit
-    ip = client_ip(request)
-    retry = await request.app.state.lintas_auth.limits.hit(limit, "login", ip, username.lower()[:_MAX_USERNAME])
-    if retry is not None:
-        message = f"Too many sign-in attempts for this account from your address. Wait {retry} seconds and try again."
-        raise DeskPage(429, "Too many attempts", message, headers={"Retry-After": str(retry)})
+    """429 when the client IP or the username has had too many failed sign-ins (before any password is hashed)."""
+    limits = request.app.state.lintas_auth.limits
+    for item, identifiers, whose in _login_counters(request, username):
+        retry = await limits.test(item, *identifiers)
+        if retry is not None:
+            message = f"Too many failed sign-ins {whose}. Wait {retry} seconds and try again."
+            raise DeskPage(429, "Too many attempts", message, headers={"Retry-After": str(retry)})
+
+
+async def _count_failure(request: Request, username: str) -> None:
+    limits = request.app.state.lintas_auth.limits
+    for item, identifiers, _whose in _login_counters(request, username):
+        await limits.hit(item, *identifiers)
 
 
 def _sign_in(request: Request, username: str, password: str) -> tuple[User, str] | None:
@@ -347,6 +371,7 @@ async def login(request: Request) -> Response:
     await _limit_login(request, username)
     signed_in = await run_in_threadpool(_sign_in, request, username, password) if username and password else None
     if signed_in is None:
+        await _count_failure(request, username)
         return _login_page(request, 401, error=_WRONG_PASSWORD, username=username[:_MAX_USERNAME], next_path=next_path)
     response = RedirectResponse(next_path, 303, headers={"Cache-Control": "no-store"})
     _set_cookie(response, request, SESSION_COOKIE, signed_in[1], "/")

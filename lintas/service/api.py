@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from alembic.migration import MigrationContext
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,6 +28,7 @@ from lintas.article import Article, Block, Edition
 from lintas.engines import Engine as TranslationEngine
 from lintas.engines import get_engine
 from lintas.errors import InputError
+from lintas.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.ingest import ensure_indonesian
 from lintas.ingest._common import build_article, field_path, validation_message
 from lintas.inline import parse_inline, plain_text
@@ -40,9 +41,10 @@ from .auth import require
 from .errors import ApiError
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 
-__all__ = ["MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
+__all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
 MAX_TRANSLATE_CHARS = 2000
+MAX_REVISION = 2**31 - 1  # the revision columns are 32-bit on PostgreSQL: a bigger number is a 422, not a 500
 _JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleInput"}}}
 _TRANSLATE_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateRequest"}}}
 
@@ -178,11 +180,9 @@ def _article_from(data: Any, path_id: str | None) -> Article:
         Article.model_validate(data)  # the field-naming error; build_article sanitizes the valid article
     except ValidationError as err:
         raise _validation_error(err, "article") from None
+    if not is_article_id(data["id"]):
+        raise ApiError(422, "validation_error", f"invalid article: field 'id': an id is {ARTICLE_ID_RULE}", field="id")
     article = build_article(data, "article")
-    if "/" in article.id or not article.id.strip():
-        raise ApiError(
-            422, "validation_error", "invalid article: field 'id': must not be blank or contain '/'", field="id"
-        )
     if article.source_lang != "id":
         raise ApiError(
             422,
@@ -339,7 +339,11 @@ router = APIRouter()
 _Targets = Annotated[
     str | None, Query(description=f"comma-separated target languages (default: all of {','.join(TARGETS)})")
 ]
-_Revision = Annotated[int | None, Query(ge=1, description="a specific revision (default: the newest that has one)")]
+_Revision = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_REVISION, description="a specific revision (default: the newest that has one)"),
+]
+_RevisionPath = Annotated[int, Path(ge=1, le=MAX_REVISION, description="a stored revision")]
 
 
 @router.put(
@@ -410,7 +414,7 @@ def get_article(article_id: str, request: Request) -> JSONResponse:
     summary="One stored revision (audit)",
     dependencies=[require("read")],
 )
-def get_revision(article_id: str, revision: int, request: Request) -> JSONResponse:
+def get_revision(article_id: str, revision: _RevisionPath, request: Request) -> JSONResponse:
     with transaction(_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,13 +27,24 @@ from .auth import install_security
 from .desk import install_desk_pages
 from .desk_glossary import router as desk_glossary_router
 from .errors import BodyLimitMiddleware, install_error_handlers
+from .headers import SecurityHeadersMiddleware, install_docs, public_url_unset
 from .metrics import Metrics, MetricsMiddleware
 from .public import router as public_router
 from .webhooks import install_webhooks
 
-__all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "create_app", "create_app_from_env"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_MAX_BODY_BYTES",
+    "PARENT_PID_ENV",
+    "PUBLIC_URL_WARNING",
+    "create_app",
+    "create_app_from_env",
+    "die_with_parent",
+    "proxy_options",
+]
 
 DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
+PARENT_PID_ENV = "LINTAS_SERVE_PARENT_PID"  # set by lintas serve --workers N for its server processes, not a setting
 DEFAULT_MAX_BODY_BYTES = MAX_ARTICLE_BYTES  # 2 MiB, as for article files
 
 _DESCRIPTION = (
@@ -38,6 +52,19 @@ _DESCRIPTION = (
     "Articles are stored with their revisions and translated by workers from a durable queue; "
     'errors are JSON `{"error": {"code", "message"}}`.'
 )
+
+
+PUBLIC_URL_WARNING = (
+    "warning: LINTAS_PUBLIC_URL is not set: feeds, sitemaps and page links use each request's Host header "
+    "(answers carry Vary: Host); set it to the site's public address, e.g. https://news.example"
+)
+
+
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's options for ``X-Forwarded-For``: believed only from ``LINTAS_TRUSTED_PROXIES`` (none by default;
+    uvicorn alone would trust 127.0.0.1, so that anyone on the machine could pick their address)."""
+    trusted = ",".join(part.strip() for part in settings.get("trusted_proxies").split(",") if part.strip())
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def _head_revision() -> str | None:
@@ -85,9 +112,12 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI from the package's files, not a CDN
+        redoc_url=None,
     )
     app.state.lintas = state
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(router)
     install_webhooks(app)
     install_desk(app)  # /desk/: sign-in with sessions, HTML answers
@@ -96,6 +126,7 @@ def create_app(
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
+    app.add_middleware(SecurityHeadersMiddleware, vary_host=public_url_unset())  # on every answer, 429s included
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
 
     def openapi() -> dict[str, Any]:
@@ -109,9 +140,33 @@ def create_app(
     return app
 
 
+def die_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 10.0) -> bool:
+    """In a server process that ``lintas serve --workers N`` started (``LINTAS_SERVE_PARENT_PID`` names it): watch
+    the parent from a daemon thread, and when it is gone (``kill -9``, a crash) stop this process too, SIGTERM
+    first (uvicorn's graceful shutdown), then at once after ``grace_seconds``. Without it the children of a killed
+    parent went on serving the port, and a restart failed with "address already in use". Returns whether the
+    watch started."""
+    raw = os.environ.get(PARENT_PID_ENV, "")
+    if not raw.isdigit() or int(raw) == os.getpid():
+        return False
+    parent = int(raw)
+
+    def watch() -> None:
+        while os.getppid() == parent:  # a dead parent's children are adopted by another process
+            time.sleep(poll_seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lintas-parent-watch", daemon=True).start()
+    return True
+
+
 def create_app_from_env() -> FastAPI:
     """:func:`create_app` configured from the environment (``LINTAS_DATABASE_URL``, ``LINTAS_ENGINE``), for
-    ``uvicorn --factory lintas.service:create_app_from_env``."""
+    ``uvicorn --factory lintas.service:create_app_from_env``; in a process of ``lintas serve --workers N``, one
+    that stops when its parent dies (:func:`die_with_parent`)."""
+    die_with_parent()
     if "database_url" in settings.SETTINGS:
         url = settings.get("database_url").strip()
     else:

@@ -40,6 +40,7 @@ FEED_SIZE = 50
 PUBLIC_LANGS: tuple[str, ...] = ("id", *TARGETS)
 _CACHE = {"Cache-Control": "public, max-age=60"}
 _XML = "application/xml; charset=utf-8"
+_MAX_SITEMAP_DIGITS = 6  # a million pages of 5,000 articles: far beyond any site, and a small OFFSET
 
 router = APIRouter(tags=["public site"])
 
@@ -140,9 +141,13 @@ def sitemap_index(request: Request) -> Response:
 
 
 @router.get("/sitemaps/{number}.xml", summary="One page of the sitemap, with hreflang alternates")
-def sitemap(number: int, request: Request) -> Response:
-    if number < 0:
-        return _not_found("en", "sitemap pages are numbered from 0")
+def sitemap(number: str, request: Request) -> Response:
+    if not (number.isascii() and number.isdigit()) or len(number) > _MAX_SITEMAP_DIGITS:
+        return _not_found("en", f"sitemap pages are numbered from 0 to {10**_MAX_SITEMAP_DIGITS - 1}")
+    return _sitemap_page(int(number), request)
+
+
+def _sitemap_page(number: int, request: Request) -> Response:
     base = _base_url(request)
     articles = site.sitemap_page(_state(request).database(), number, SITEMAP_PAGE_SIZE)
     if not articles and number > 0:

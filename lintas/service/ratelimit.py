@@ -10,8 +10,9 @@
 Over the limit: 429 ``rate_limited`` with ``Retry-After`` (seconds). Counters live in the process
 (``memory://``, a moving window) unless ``LINTAS_RATE_LIMIT_STORAGE`` names a shared storage of ``limits``
 (``redis://host:6379``, with ``pip install 'limits[redis]'``), which several service processes then share.
-The client IP is the connection's; behind a reverse proxy, let uvicorn take it from ``X-Forwarded-For``
-(``FORWARDED_ALLOW_IPS``=the proxy's address) or every client is the proxy.
+The client IP is the connection's; behind a reverse proxy, name the proxy in ``LINTAS_TRUSTED_PROXIES`` so that
+``lintas serve`` takes the client's from its ``X-Forwarded-For`` (no proxy is trusted by default, not even
+loopback: a header from anyone else changes nothing), or every client is the proxy.
 """
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ class RateLimits:
         if self.inline:
             return self._hit(item, identifiers)
         return await run_in_threadpool(self._hit, item, identifiers)
+
+    def _test(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> int | None:
+        if self.limiter.test(item, *identifiers):
+            return None
+        reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    async def test(self, item: RateLimitItem | None, *identifiers: str) -> int | None:
+        """Whether one more request would be allowed, without counting it: None if so, else the seconds to wait."""
+        if item is None:
+            return None
+        if self.inline:
+            return self._test(item, identifiers)
+        return await run_in_threadpool(self._test, item, identifiers)
 
     def key_item(self, rate_per_minute: int | None) -> RateLimitItem | None:
         return RateLimitItemPerMinute(rate_per_minute) if rate_per_minute else self.per_key

@@ -9,7 +9,9 @@ The body is the article JSON, as for ``PUT /v1/articles/{id}`` (``?targets=`` to
   (409 ``replayed``). It is recorded in the transaction that stores the article, so a delivery that fails can
   be retried with the same id;
 * ``X-Lintas-Signature``: ``sha256=`` and the hex HMAC-SHA256, keyed with ``LINTAS_WEBHOOK_SECRET``, of
-  ``f"{timestamp}.{delivery}."`` followed by the raw body bytes (401 ``bad_signature``).
+  ``f"{timestamp}.{delivery}."`` followed by the raw body bytes (401 ``bad_signature``); with a query string
+  (``?targets=en,ar``), of ``f"{timestamp}.{delivery}.?{query}."`` and the body, ``query`` as sent
+  (:mod:`lintas.signature`), so that nobody can change the languages of a signed delivery.
 
 The signature is checked on the raw bytes before the body is parsed. Without ``LINTAS_WEBHOOK_SECRET`` the
 endpoint answers 503 ``webhook_not_configured``. Signing, in Python::
@@ -17,10 +19,10 @@ endpoint answers 503 ``webhook_not_configured``. Signing, in Python::
     import hashlib, hmac, json, time, uuid, urllib.request
 
     body = json.dumps(article).encode("utf-8")
-    timestamp, delivery = str(int(time.time())), str(uuid.uuid4())
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.{delivery}.".encode() + body, hashlib.sha256)
+    timestamp, delivery, query = str(int(time.time())), str(uuid.uuid4()), "targets=en,ar"
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.{delivery}.?{query}.".encode() + body, hashlib.sha256)
     request = urllib.request.Request(
-        "https://lintas.example/v1/webhooks/cms", data=body, method="POST",
+        "https://lintas.example/v1/webhooks/cms?" + query, data=body, method="POST",
         headers={"Content-Type": "application/json", "X-Lintas-Timestamp": timestamp,
                  "X-Lintas-Delivery": delivery, "X-Lintas-Signature": "sha256=" + digest.hexdigest()},
     )
@@ -52,6 +54,8 @@ __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
 
 
 _HEADERS = ("X-Lintas-Timestamp", "X-Lintas-Delivery", "X-Lintas-Signature")
+_MAX_TOLERANCE = 86_400  # a day: receipts are kept twice as long, and a bigger number overflowed the pruning
+_MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: a longer number is refused before int() and float()
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,11 @@ class WebhookConfig:
     def from_settings(cls) -> WebhookConfig:
         raw = settings.get("webhook_tolerance").strip()
         try:
-            tolerance = int(raw)
+            tolerance = int(raw) if len(raw) <= 12 else -1
         except ValueError:
             tolerance = -1
-        if tolerance < 1:
-            raise InputError(f"LINTAS_WEBHOOK_TOLERANCE={raw!r} is not a positive number of seconds")
+        if not 1 <= tolerance <= _MAX_TOLERANCE:
+            raise InputError(f"LINTAS_WEBHOOK_TOLERANCE={raw!r} is not 1 to {_MAX_TOLERANCE} seconds")
         return cls(secret=settings.get("webhook_secret"), tolerance=tolerance)
 
 
@@ -77,16 +81,20 @@ def _headers(request: Request) -> tuple[int, str, str]:
     if missing:
         raise ApiError(400, "missing_header", f"the webhook needs the header(s) {', '.join(missing)}", missing=missing)
     timestamp, delivery, signature = values
-    if not (timestamp.isascii() and timestamp.isdigit()):
-        raise ApiError(400, "bad_request", "X-Lintas-Timestamp must be unix time in whole seconds")
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
+        raise ApiError(
+            400,
+            "bad_request",
+            f"X-Lintas-Timestamp must be unix time in whole seconds (at most {_MAX_TIMESTAMP_DIGITS} digits)",
+        )
     if len(delivery) > receipts.MAX_DELIVERY_ID:
         raise ApiError(400, "bad_request", f"X-Lintas-Delivery is over {receipts.MAX_DELIVERY_ID} characters")
     return int(timestamp), delivery, signature
 
 
-def _verify(config: WebhookConfig, timestamp: int, delivery: str, signature: str, body: bytes) -> None:
-    if not verify(config.secret, str(timestamp), delivery, body, signature):
-        raise ApiError(401, "bad_signature", "the X-Lintas-Signature does not match the body and headers")
+def _verify(config: WebhookConfig, timestamp: int, delivery: str, signature: str, body: bytes, query: str) -> None:
+    if not verify(config.secret, str(timestamp), delivery, body, signature, query):
+        raise ApiError(401, "bad_signature", "the X-Lintas-Signature does not match the body, query string and headers")
     skew = abs(time.time() - timestamp)
     if skew > config.tolerance:
         raise ApiError(
@@ -124,7 +132,8 @@ async def cms_webhook(request: Request, targets: _Targets = None) -> JSONRespons
     if not config.secret:
         raise ApiError(503, "webhook_not_configured", "the CMS webhook is off: LINTAS_WEBHOOK_SECRET is not set")
     timestamp, delivery, signature = _headers(request)
-    _verify(config, timestamp, delivery, signature, await request.body())
+    query = request.scope.get("query_string", b"").decode("utf-8", "surrogateescape")  # as sent: signed
+    _verify(config, timestamp, delivery, signature, await request.body(), query)
     langs = _targets(targets)
     article = await run_in_threadpool(_article_from, await _read_json(request), None)
     db = _state(request).database()

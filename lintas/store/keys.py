@@ -25,12 +25,22 @@ from sqlalchemy import Row, insert, or_, select, update
 from .db import Bind, transaction, utcnow
 from .schema import ROLES, api_keys
 
-__all__ = ["KeyInfo", "create_key", "verify_key", "list_keys", "revoke_key", "role_allows", "key_id_of"]
+__all__ = [
+    "MAX_RATE_PER_MINUTE",
+    "KeyInfo",
+    "create_key",
+    "verify_key",
+    "list_keys",
+    "revoke_key",
+    "role_allows",
+    "key_id_of",
+]
 
 TOKEN_PREFIX = "lintas"
 LAST_USED_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often per key
 _TOKEN_RE = re.compile(r"^lintas_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _MAX_NAME = 200
+MAX_RATE_PER_MINUTE = 1_000_000_000  # a bound, so that no number overflows the column (32-bit on PostgreSQL)
 
 
 @dataclass(frozen=True)
@@ -90,8 +100,10 @@ def _check(name: str, role: str, rate_per_minute: int | None) -> str:
         raise ValueError(f"a key's name must be 1 to {_MAX_NAME} characters, not {len(name)}")
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: choose from {', '.join(ROLES)}")
-    if rate_per_minute is not None and (isinstance(rate_per_minute, bool) or rate_per_minute < 1):
-        raise ValueError(f"rate_per_minute must be a positive number of requests, not {rate_per_minute!r}")
+    if rate_per_minute is not None and (
+        isinstance(rate_per_minute, bool) or not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE
+    ):
+        raise ValueError(f"rate_per_minute must be 1 to {MAX_RATE_PER_MINUTE:,} requests, not {rate_per_minute!r}")
     return name
 
 

@@ -5,6 +5,7 @@ that died), keeps its lease alive with :func:`renew` while it translates, and en
 edition is saved and the job marked done in one transaction) or :func:`fail` (queued again with exponential
 backoff, or failed for good after ``max_attempts``). ``complete``, ``fail`` and ``renew`` only act while the
 worker still owns the lease, so a worker whose lease was taken over can never overwrite the new owner's work.
+A worker that is told to stop :func:`release`\\ s its jobs: queued again at once, the attempt not counted.
 
 Claiming is safe with any number of workers: PostgreSQL locks the picked row with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` (concurrent claimers skip it), SQLite serialises writers with
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, update
 
 from lintas.article import Edition
 
@@ -29,7 +30,18 @@ from .db import Bind, is_configured, transaction, utcnow
 from .repo import _insert_edition
 from .schema import JOB_STATES, jobs
 
-__all__ = ["Job", "MAX_BACKOFF_SECONDS", "claim", "renew", "complete", "fail", "counts", "next_due", "backoff_seconds"]
+__all__ = [
+    "Job",
+    "MAX_BACKOFF_SECONDS",
+    "claim",
+    "renew",
+    "complete",
+    "fail",
+    "release",
+    "counts",
+    "next_due",
+    "backoff_seconds",
+]
 
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -189,6 +201,28 @@ def fail(bind: Bind, job_id: int, worker_id: str, error: str) -> str | None:
             values.update(state="failed")
         conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
         return str(values["state"])
+
+
+def release(bind: Bind, worker_id: str, reason: str) -> int:
+    """Put every job running under ``worker_id``'s lease back in the queue, due now, the attempt not counted
+    (a worker told to stop is not the job's fault); ``last_error`` says ``reason``. Returns how many."""
+    _check_bind(bind)
+    with transaction(bind) as conn:
+        now = utcnow()
+        result = conn.execute(
+            update(jobs)
+            .where(jobs.c.state == "running", jobs.c.lease_owner == worker_id)
+            .values(
+                state="queued",
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=case((jobs.c.attempts > 0, jobs.c.attempts - 1), else_=0),
+                next_run_at=now,
+                last_error=reason,
+                updated_at=now,
+            )
+        )
+    return int(result.rowcount or 0)
 
 
 def counts(bind: Bind) -> dict[str, int]:

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, insert, select, update
+from sqlalchemy import Connection, Insert, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lintas.article import Article, Edition, Flag
+from lintas.ids import check_article_id
+from lintas.ingest.limits import check_translatable
 
 from .db import Bind, transaction, utcnow
 from .schema import article_revisions, articles, editions, jobs, segment_cache
@@ -147,6 +149,23 @@ def _enqueue(conn: Connection, article_id: str, revision: int, langs: Sequence[s
     return added
 
 
+def _supersede(conn: Connection, article_id: str, revision: int, langs: Sequence[str]) -> int:
+    """Drop the still-queued jobs of older revisions in the languages ``revision`` queues (nobody reads those
+    editions once the newer one exists, and a big old revision must not hold a worker); running jobs finish.
+    Returns how many were dropped."""
+    if not langs:
+        return 0
+    result = conn.execute(
+        delete(jobs).where(
+            jobs.c.article_id == article_id,
+            jobs.c.revision < revision,
+            jobs.c.target_lang.in_(list(langs)),
+            jobs.c.state == "queued",
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 # --- articles ------------------------------------------------------------------------------------------------
 
 
@@ -154,16 +173,22 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
     """Store ``article``; returns ``(revision, changed)``.
 
     * new id, or content different from the current revision: a new revision (1 for a new id) is stored and one
-      job per target language is queued for it; returns ``(new_revision, True)``;
+      job per target language is queued for it, superseding the jobs of older revisions in those languages that
+      are still queued (they are dropped; running ones finish); returns ``(new_revision, True)``;
     * same content as the current revision: nothing new is stored, ``(current_revision, False)``; target
       languages that have no job for the current revision yet are still queued (a repeated request never
       queues a language twice).
 
     The article's ``revision`` field is ignored (not part of the content hash) and set to the stored revision.
     ``published`` is set on a new article and left as it is afterwards (see :func:`unpublish`).
-    Raises ValueError for a malformed target language or one equal to the source language.
+    Raises ValueError for a malformed target language or one equal to the source language, InputError for an id
+    outside the id grammar (:mod:`lintas.ids`: every way in checks it before, this is the last line) and for an
+    article to translate beyond the limits of :mod:`lintas.ingest.limits` (segment length, segments, text).
     """
+    check_article_id(article.id)
     langs = _targets(article, targets)
+    if langs:
+        check_translatable(article)  # before the transaction: a refused article holds no lock
     digest = content_hash(article)
     for attempt in range(_UPSERT_TRIES):
         inserting = False
@@ -219,6 +244,7 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
                     )
                 )
                 _enqueue(conn, article.id, revision, langs, now)
+                _supersede(conn, article.id, revision, langs)
                 return revision, True
         except IntegrityError:
             # Another transaction inserted the same new id first (PostgreSQL; SQLite writers are serialised):

@@ -19,6 +19,7 @@ from lintas.article import Article, Edition
 from lintas.assemble import split_article
 from lintas.memory import TranslationMemory
 from lintas.notify import EVENT, NotifyConfig, edition_event
+from lintas.textsafe import clean_chars
 
 from . import outbox
 from .db import Bind, transaction, utcnow
@@ -237,8 +238,10 @@ def apply_correction(
     """Replace one segment of the newest edition in ``lang`` (see :func:`lintas.review.correct`), audited; a
     published edition's webhooks are enqueued; then ``memory`` learns the correction (origin ``corrected``).
 
-    Raises LookupError for an unknown article, edition or segment, ValueError for an empty text.
+    ``text`` is cleaned of the characters XML and HTML cannot carry (:mod:`lintas.textsafe`) first. Raises
+    LookupError for an unknown article, edition or segment, ValueError for an empty text.
     """
+    text = clean_chars(text)
     if not text.strip():
         raise ValueError("the correction is empty")
     with transaction(bind) as conn:
