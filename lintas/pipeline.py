@@ -276,7 +276,7 @@ def _translate_language(
     max_attempts: int,
     progress: ProgressFn | None,
     chunk: int,
-    pivot: tuple[str, list[Segment]] | None = None,
+    pivot: tuple[str, list[Segment], list[dict[str, float]]] | None = None,
     options: Options | None = None,
 ) -> tuple[list[Translated], int]:
     """Translation memory first; then a first pass in document order (from the pivot translation
@@ -287,13 +287,15 @@ def _translate_language(
     best: list[_Attempt | None] = [_from_memory(u, options.memory, article.source_lang, target) for u in units]
     attempts = [0 if b else 1 for b in best]
     history: list[tuple[Segment, str]] = []
-    first_lang, first = pivot if pivot else (article.source_lang, [u.segment for u in units])
+    first_lang, first, pivot_signals = pivot if pivot else (article.source_lang, [u.segment for u in units], [])
     for start in range(0, len(units), chunk):
         todo = [i for i in range(start, min(start + chunk, len(units))) if best[i] is None]
         prepared = [_prepare(first[i], units[i], engine, target, glossary, pivot is None) for i in todo]
         outputs = engine.translate_batch([p[0] for p in prepared], first_lang, target, context=history) if todo else []
         for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
             best[i] = _evaluate(units[i], raw, target, glossary, mapping)
+            if pivot_signals and "logprob_mean" in pivot_signals[i]:  # how sure the engine was of the pivot text
+                best[i].signals["pivot_logprob_mean"] = pivot_signals[i]["logprob_mean"]  # type: ignore[union-attr]
         for i in range(start, min(start + chunk, len(units))):
             history.append((first[i], best[i].text))  # type: ignore[union-attr]
         if progress:
@@ -424,10 +426,11 @@ def translate_article(
         order = [pivot, *[t for t in targets if t != pivot]]
     reports: dict[str, EditionReport] = {}
     pivot_segments: list[Segment] | None = None
+    pivot_signals: list[dict[str, float]] = []
     names = find_names([u.segment.text for u in units]) if options.names else []
     for target in order:
         started = time.perf_counter()
-        via = (pivot, pivot_segments) if pivot_segments is not None and target != pivot else None
+        via = (pivot, pivot_segments, pivot_signals) if pivot_segments is not None and target != pivot else None
         renderings = resolve_names(names, target, engine, options.glossary, article.source_lang) if names else []
         lang_options = options
         if renderings:
@@ -440,6 +443,7 @@ def translate_article(
         )
         if target == pivot:
             pivot_segments = _pivot_segments(units, done)
+            pivot_signals = [d.alignment.signals for d in done]
         edition = assemble_edition(
             article,
             units,

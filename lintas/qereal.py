@@ -19,12 +19,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sacrebleu.metrics import CHRF
 
-from .article import Article, Block, Edition
+from .article import Article, Block, Edition, SegmentAlignment
 from .engines.base import Engine
 from .evaluate import Document
+
+if TYPE_CHECKING:
+    from .quality.estimate import QualityModel
 
 __all__ = ["line_article", "translate_half", "LineRecord", "line_records", "sentence_chrf"]
 
@@ -106,10 +110,45 @@ class LineRecord:
     status: str = "published"  # the edition's
     confidence: float = 1.0  # the edition's
     names: list[dict[str, str]] = field(default_factory=list)  # the edition's name table
+    _parsed: list[tuple[SegmentAlignment, list[float]]] | None = field(default=None, repr=False, compare=False)
+
+    def parsed(self) -> list[tuple[SegmentAlignment, list[float]]]:
+        """The line's segments with their features (computed once: fitting scores every line many times)."""
+        if self._parsed is None:
+            from .quality.estimate import features
+
+            segments = [SegmentAlignment.model_validate(dump) for dump in self.segments]
+            self._parsed = [(s, features(s, self.lang)) for s in segments]
+        return self._parsed
+
+    def estimate(self, model: QualityModel) -> float:
+        """The line's estimate: the length-weighted mean of its segments' (1 for an editor's or the memory's)."""
+        total = weighted = 0.0
+        for segment, values in self.parsed():
+            weight = max(1, len(segment.source))
+            quality = 1.0 if segment.origin != "engine" else model.language(self.lang).probability(values)
+            segment.quality = quality
+            total += weight
+            weighted += weight * quality
+        return weighted / total if total else 1.0
 
 
 def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _pivot_signals(edition: Edition, pivot_path: Path) -> None:
+    """Editions made before the pipeline recorded ``pivot_logprob_mean`` get it from their English edition (first
+    attempts only: retries go straight from the source), so older tune runs stay usable."""
+    if edition.target_lang == "en" or not pivot_path.is_file():
+        return
+    if any("pivot_logprob_mean" in s.signals for s in edition.segments):
+        return
+    pivot = {s.id: s.signals for s in Edition.model_validate_json(pivot_path.read_text(encoding="utf-8")).segments}
+    for segment in edition.segments:
+        value = pivot.get(segment.id, {}).get("logprob_mean")
+        if segment.attempts == 1 and segment.origin == "engine" and value is not None:
+            segment.signals["pivot_logprob_mean"] = value
 
 
 def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Path) -> list[LineRecord]:
@@ -121,6 +160,7 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
             if not path.is_file():
                 continue
             edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
+            _pivot_signals(edition, directory / f"{_article_id(doc)}.en.json")
             by_line: dict[int, list[object]] = {}
             for seg in edition.segments:
                 n = 0 if seg.id == "headline" else int(seg.id.split(".")[0][1:]) + 1
@@ -150,32 +190,21 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
 # -- fitting (tune half) ------------------------------------------------------------------------------------------
 def _segment_features(record: LineRecord) -> list[float]:
     """A line's features: the length-weighted mean of its segments' (most lines are one segment)."""
-    from .article import SegmentAlignment
-    from .quality.estimate import FEATURES, features
+    from .quality.estimate import FEATURES
 
-    rows, weights = [], []
-    for dump in record.segments:
-        segment = SegmentAlignment.model_validate(dump)
-        rows.append(features(segment, record.lang))
-        weights.append(max(1, len(segment.source)))
+    rows = [values for _, values in record.parsed()]
+    weights = [max(1, len(segment.source)) for segment, _ in record.parsed()]
     total = sum(weights)
     return [
         sum(w * r[k] for r, w in zip(rows, weights, strict=True)) / total for k in range(len(FEATURES))
     ]  # NaN stays
 
 
-def line_estimate(record: LineRecord, model: object | None = None) -> float:
+def line_estimate(record: LineRecord, model: QualityModel | None = None) -> float:
     """The estimate for a whole line: the length-weighted mean of its segments' estimates."""
-    from .article import SegmentAlignment
-    from .quality.estimate import estimate
+    from .quality.estimate import load_model
 
-    total = weighted = 0.0
-    for dump in record.segments:
-        segment = SegmentAlignment.model_validate(dump)
-        weight = max(1, len(segment.source))
-        total += weight
-        weighted += weight * estimate(segment, record.lang, model)  # type: ignore[arg-type]
-    return weighted / total if total else 1.0
+    return record.estimate(model or load_model())
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -183,39 +212,85 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _logistic_fit(x: list[list[float]], y: list[int], l2: float) -> tuple[list[float], list[float], list[float], float]:
-    """L2-regularised logistic regression by Newton's method on standardised features: (mean, scale, weights, bias)."""
+def _standardise(rows: list[list[float]]) -> tuple[list[float], list[float]]:
+    """Per-feature mean and scale over ``rows``, NaN (a missing signal) left out; (0, 1) for a column without values."""
     import numpy as np
 
-    data = np.asarray(x, dtype=float)
-    labels = np.asarray(y, dtype=float)
-    with warnings.catch_warnings():  # a column with no values at all (an engine without log-probabilities): 0, 1
+    data = np.asarray(rows, dtype=float)
+    with warnings.catch_warnings():  # a column with no values at all (an engine without log-probabilities)
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nan_to_num(np.nanmean(data, axis=0))
         scale = np.nan_to_num(np.nanstd(data, axis=0))
     scale[scale < 1e-9] = 1.0
-    z = np.hstack([np.nan_to_num((data - mean) / scale), np.ones((len(data), 1))])  # missing -> the mean
-    w = np.zeros(z.shape[1])
-    penalty = np.full(z.shape[1], l2)
-    penalty[-1] = 0.0  # the bias is not shrunk
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
-        gradient = z.T @ (p - labels) + penalty * w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
+    return mean.tolist(), scale.tolist()
+
+
+def _newton(z: object, labels: object, penalty: object) -> object:
+    """L2-regularised logistic regression by Newton's method: the weights of the columns of ``z``."""
+    import numpy as np
+
+    w = np.zeros(z.shape[1])  # type: ignore[attr-defined]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))  # type: ignore[operator]
+        gradient = z.T @ (p - labels) + penalty * w  # type: ignore[attr-defined,operator]
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)  # type: ignore[operator]
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.abs(step).max()) < 1e-8:
             break
-    return mean.tolist(), scale.tolist(), w[:-1].tolist(), float(w[-1])
+    return w
 
 
-def edition_scores(records: Sequence[LineRecord], model: object | None = None) -> list[dict[str, object]]:
+# Signals that may only lower the estimate: a fit that gives one of them a positive weight (a few lines of tune data
+# where flagged segments happened to score well) is refitted without it.
+NEGATIVE_ONLY = ("critical", "warning", "mixed_script", "foreign_words", "copied")
+
+
+def _pooled_fit(
+    rows: dict[str, list[list[float]]], labels: dict[str, list[int]], l2: float
+) -> tuple[dict[str, tuple[list[float], list[float]]], list[float], dict[str, float]]:
+    """One set of weights shared by every language over features standardised per language, and one intercept per
+    language: five times the data of separate fits, which the tune half needs.  Returns the standardisation per
+    language, the weights and the intercepts."""
+    import numpy as np
+
+    from .quality.estimate import FEATURES
+
+    langs = list(rows)
+    scaling = {lang: _standardise(rows[lang]) for lang in langs}
+    blocks, ys = [], []
+    for k, lang in enumerate(langs):
+        mean, scale = (np.asarray(v) for v in scaling[lang])
+        z = np.nan_to_num((np.asarray(rows[lang], dtype=float) - mean) / scale)  # missing -> the mean
+        onehot = np.zeros((len(z), len(langs)))
+        onehot[:, k] = 1.0
+        blocks.append(np.hstack([z, onehot]))
+        ys += labels[lang]
+    z_all, y_all = np.vstack(blocks), np.asarray(ys, dtype=float)
+    n = len(FEATURES)
+    keep = list(range(n))
+    while True:
+        columns = keep + list(range(n, n + len(langs)))
+        penalty = np.asarray([l2] * len(keep) + [0.0] * len(langs))
+        w = _newton(z_all[:, columns], y_all, penalty)
+        weights = [0.0] * n
+        for j, column in enumerate(keep):
+            weights[column] = float(w[j])  # type: ignore[index]
+        wrong = [FEATURES.index(f) for f in NEGATIVE_ONLY if weights[FEATURES.index(f)] > 0]
+        if not wrong:
+            break
+        keep = [c for c in keep if c not in wrong]
+    biases = {lang: float(w[len(keep) + k]) for k, lang in enumerate(langs)}  # type: ignore[index]
+    return scaling, weights, biases
+
+
+def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = None) -> list[dict[str, object]]:
     """Per edition (document, language): its document chrF, its confidence under ``model`` and whether the flags
     alone hold it (any unrepaired critical finding)."""
-    from .article import SegmentAlignment
     from .evaluate import score
-    from .quality.estimate import edition_confidence, estimate
+    from .quality.estimate import edition_confidence, load_model
 
+    model = model or load_model()
     groups: dict[tuple[str, str], list[LineRecord]] = {}
     for record in records:
         groups.setdefault((record.doc, record.lang), []).append(record)
@@ -223,10 +298,8 @@ def edition_scores(records: Sequence[LineRecord], model: object | None = None) -
     for (doc, lang), lines in groups.items():
         segments = []
         for record in lines:
-            for dump in record.segments:
-                segment = SegmentAlignment.model_validate(dump)
-                segment.quality = estimate(segment, lang, model)  # type: ignore[arg-type]
-                segments.append(segment)
+            record.estimate(model)  # sets each segment's quality
+            segments += [segment for segment, _ in record.parsed()]
         sep = "" if lang in ("zh", "ja") else " "
         chrf = score([sep.join(r.hypothesis for r in lines)], [sep.join(r.reference for r in lines)], lang)["chrf"]
         flagged = any(f.severity == "critical" and not f.repaired for s in segments for f in s.flags)
@@ -255,31 +328,54 @@ def _choose_hold(editions: Sequence[dict[str, object]]) -> float:
 
 
 def fit_model(records: Sequence[LineRecord], targets: Sequence[str], *, l2: float = 1.0, bad_quantile: float = 0.25):
-    """The estimate's weights per language, fitted on ``records`` (the tune half): a line is bad when its chrF is
-    in the lowest ``bad_quantile`` of its language; then the hold threshold per language (:func:`_choose_hold`)."""
+    """The estimate's weights, fitted on ``records`` (the tune half): a line is bad when its chrF is in the lowest
+    ``bad_quantile`` of its language (:func:`_pooled_fit`); then the hold threshold per language
+    (:func:`_choose_hold`)."""
     from .quality.estimate import FEATURES, LanguageModel, QualityModel
 
-    languages: dict[str, LanguageModel] = {}
+    rows: dict[str, list[list[float]]] = {}
+    labels: dict[str, list[int]] = {}
+    bad_below: dict[str, float] = {}
     for lang in targets:
-        rows = [r for r in records if r.lang == lang]
-        bad_below = round(_quantile([r.chrf for r in rows], bad_quantile), 1)
-        x = [_segment_features(r) for r in rows]
-        y = [int(r.chrf >= bad_below) for r in rows]
-        mean, scale, weights, bias = _logistic_fit(x, y, l2)
-        languages[lang] = LanguageModel(
-            tuple(round(v, 5) for v in mean),
-            tuple(round(v, 5) for v in scale),
+        lines = [r for r in records if r.lang == lang]
+        bad_below[lang] = round(_quantile([r.chrf for r in lines], bad_quantile), 1)
+        rows[lang] = [_segment_features(r) for r in lines]
+        labels[lang] = [int(r.chrf >= bad_below[lang]) for r in lines]
+    scaling, weights, biases = _pooled_fit(rows, labels, l2)
+    languages = {
+        lang: LanguageModel(
+            tuple(round(v, 5) for v in scaling[lang][0]),
+            tuple(round(v, 5) for v in scaling[lang][1]),
             tuple(round(v, 5) for v in weights),
-            round(bias, 5),
-            bad_below,
+            round(biases[lang], 5),
+            bad_below[lang],
             0.0,
         )
+        for lang in targets
+    }
     model = QualityModel(FEATURES, languages)
     for lang in targets:
         editions = edition_scores([r for r in records if r.lang == lang], model)
         m = languages[lang]
         languages[lang] = LanguageModel(m.mean, m.scale, m.weights, m.bias, m.bad_below, _choose_hold(editions))
     return QualityModel(FEATURES, languages)
+
+
+def cross_validate(
+    records: Sequence[LineRecord], targets: Sequence[str], folds: int = 4, **fit: float
+) -> dict[str, float]:
+    """The estimate's AUC per language when each tune document is scored by a model fitted without it (documents in
+    ``folds`` groups): how the fit does on unseen documents, measured on the tune half only."""
+    docs = sorted({r.doc for r in records})
+    scores: dict[str, list[tuple[float, bool]]] = {lang: [] for lang in targets}
+    for k in range(folds):
+        held_out = set(docs[k::folds])
+        model = fit_model([r for r in records if r.doc not in held_out], targets, **fit)  # type: ignore[arg-type]
+        for r in records:
+            if r.doc in held_out:
+                params = model.language(r.lang)
+                scores[r.lang].append((1.0 - line_estimate(r, model), r.chrf < params.bad_below))
+    return {lang: auc([s for s, _ in v], [b for _, b in v]) for lang, v in scores.items() if v}
 
 
 # -- measuring (test half) ----------------------------------------------------------------------------------------
@@ -374,7 +470,9 @@ def name_consistency(records: Sequence[LineRecord]) -> tuple[int, int]:
     return consistent, total
 
 
-def report(records: Sequence[LineRecord], targets: Sequence[str], model: object | None = None) -> dict[str, object]:
+def report(
+    records: Sequence[LineRecord], targets: Sequence[str], model: QualityModel | None = None
+) -> dict[str, object]:
     """Everything the closing note and docs/quality.md report, per language, for ``records`` (the test half)."""
     from .quality import mixed_script_words
     from .quality.estimate import FEATURES, load_model

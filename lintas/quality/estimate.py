@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..article import SegmentAlignment
-from . import foreign_words, length_ratio, mixed_script_words
+from ..ingest.language import rank_languages
+from . import foreign_words, length_ratio, mixed_script_words, script_share
+from .names import source_names
 
 __all__ = [
     "FEATURES",
@@ -44,6 +46,7 @@ FEATURES = (
     "logprob_mean",  # mean log-probability of the chosen tokens (missing when the engine gives none)
     "logprob_min",  # the least likely token
     "entropy_mean",  # mean entropy of the next-token distributions
+    "pivot_logprob",  # for a first pass through the pivot (English): how sure the engine was of the pivot text
     "critical",  # unrepaired critical findings
     "warning",  # unrepaired warnings
     "repaired",  # findings the pipeline repaired (a patched text)
@@ -51,6 +54,12 @@ FEATURES = (
     "mixed_script",  # words mixing scripts
     "foreign_words",  # Latin words in a zh/ja/ar translation that the source does not have
     "length_dev",  # |log(length / expected length)|
+    "length_log",  # log(length / expected length): too short and too long are not alike
+    "copied",  # share of the translation's words that are lowercase words of the source: Indonesian left in place
+    "source_length",  # log of the source's length in characters
+    "native_script",  # share of the translation's letters in the language's own script (Latin for en/fr)
+    "language_prob",  # the language identifier's probability that the translation is in the target language
+    "names",  # names in the source (log): what a small model most often garbles
     "headline",  # the segment is the headline
 )
 _TAG = re.compile(r"<[^>]*>")
@@ -66,6 +75,7 @@ def features(segment: SegmentAlignment, lang: str) -> list[float]:
         signals.get("logprob_mean", math.nan),
         signals.get("logprob_min", math.nan),
         signals.get("entropy_mean", math.nan),
+        signals.get("pivot_logprob_mean", math.nan),
         float(sum(f.severity == "critical" and not f.repaired for f in flags)),
         float(sum(f.severity == "warning" and not f.repaired for f in flags)),
         float(sum(f.repaired for f in flags)),
@@ -73,8 +83,40 @@ def features(segment: SegmentAlignment, lang: str) -> list[float]:
         float(len(mixed_script_words(segment.target, lang))),
         float(len(foreign_words(segment.source, segment.target, lang))),
         abs(math.log(ratio)) if ratio else 0.0,
+        math.log(ratio) if ratio else 0.0,
+        _copied(segment.source, segment.target),
+        math.log(1 + len(_TAG.sub("", segment.source))),
+        _native_share(segment.target, lang),
+        _language_prob(segment.target, lang),
+        math.log(1 + len(source_names(segment.source))),
         1.0 if segment.kind == "headline" else 0.0,
     ]
+
+
+_NATIVE = {"zh": ("Han",), "ja": ("Han", "Kana"), "ar": ("Arabic",)}
+
+
+def _native_share(target: str, lang: str) -> float:
+    share = script_share(target)
+    return sum(share.get(s, 0.0) for s in _NATIVE.get(lang, ("Latin",))) if share else 1.0
+
+
+def _language_prob(target: str, lang: str) -> float:
+    ranked = rank_languages(_TAG.sub(" ", target))
+    return next((p for code, p in ranked if code == lang), 0.0)
+
+
+_WORDS = re.compile(r"[^\W\d_]{3,}")
+
+
+def _copied(source: str, target: str) -> float:
+    """Share of the translation's words (3+ letters) that the source has in lower case: common Indonesian words the
+    engine left untranslated ("gila", "kotoran"); names, capitalised in the source, do not count."""
+    words = _WORDS.findall(_TAG.sub(" ", target))
+    if not words:
+        return 0.0
+    lower = {w for w in _WORDS.findall(_TAG.sub(" ", source)) if w.islower()}
+    return sum(w.lower() in lower for w in words) / len(words)
 
 
 @dataclass(frozen=True)
@@ -165,6 +207,13 @@ _REASONS = {
     "logprob_mean": "the model was unsure of its words",
     "logprob_min": "the model was unsure of at least one word",
     "entropy_mean": "the model hesitated between many words",
+    "pivot_logprob": "the English it was translated from was uncertain",
+    "length_log": "its length is unusual for a translation of this sentence",
+    "copied": "words of the Indonesian were left untranslated",
+    "source_length": "long sentences are harder",
+    "native_script": "part of it is not in the language's script",
+    "language_prob": "it does not read clearly as the target language",
+    "names": "it has names, which are often garbled",
     "critical": "a check found a critical problem",
     "warning": "a check found something to look at",
     "repaired": "the text was repaired automatically",
