@@ -399,6 +399,17 @@ def test_desk_article_shows_the_payloads_as_text(editor: Visit, desk_site: Site)
     editor.inspect()
 
 
+def test_desk_names_to_confirm_run_nothing(editor: Visit, desk_site: Site) -> None:
+    """The article page's names to confirm (each a form to put a name in the glossary) hold the article's text."""
+    with_names = []
+    for lang in TARGETS:
+        editor.open(desk_site.url(f"/desk/articles/{ID}?lang={lang}"))
+        if editor.page.locator("ul.names li").count():
+            with_names.append(lang)
+            editor.inspect()
+    assert with_names, "no edition of the payload article has names to confirm"
+
+
 def test_desk_glossary_shows_the_payload_term_as_text(editor: Visit, desk_site: Site) -> None:
     editor.open(desk_site.url("/desk/glossary"))
     main = editor.text("main")
