@@ -203,6 +203,9 @@ class _Chaos:
         self.serial = 0
         self.deadline = time.monotonic()
 
+    def in_time(self) -> bool:
+        return time.monotonic() < self.deadline
+
     def left(self) -> float:
         return max(1.0, self.deadline - time.monotonic())
 
@@ -273,6 +276,7 @@ class _Chaos:
             due = conn.execute(query).scalar_one_or_none()
         if due is None:
             return 0.2
+        due = datetime.fromisoformat(due) if isinstance(due, str) else due
         due = due if due.tzinfo else due.replace(tzinfo=db.utcnow().tzinfo)
         return min(5.0, max(0.2, (due - db.utcnow()).total_seconds()))
 
@@ -302,12 +306,14 @@ def chaos_run(
 ) -> dict[str, Any]:
     """Queue ``articles`` × ``targets`` in ``db_url``, run ``workers`` worker subprocesses (``lintas worker``)
     that announce each edition to a :class:`WebhookReceiver`, SIGKILL a random busy one (holding a live lease on
-    a job killed the fewest times yet; waiting for one if none is) every ``kill_every`` seconds (``kills`` times,
-    each replaced by a new worker; a job is never killed on its second-to-last or last attempt, so the chaos alone
-    cannot use up a job's attempts and fail it), SIGTERM the rest once they have started, drain the queue and the
-    outbox with ``lintas worker --once`` runs, and count the outcome.
+    a job killed the fewest times yet; waiting for one if none is) every ``kill_every`` seconds until ``kills``
+    kills were verified in flight (at most ``2 * kills`` in all; each victim replaced by a new worker; a job is
+    never killed on its second-to-last or last attempt, so the chaos alone cannot use up a job's attempts and fail
+    it), SIGTERM the rest once they have started, drain the queue and the outbox with ``lintas worker --once``
+    runs, and count the outcome.
 
-    Returns ``kills``, ``kills_in_flight`` (kills whose victim was verified to hold a live lease), ``articles``,
+    Returns ``kills`` (all SIGKILLs), ``kills_in_flight`` (those whose victim was verified to hold a live lease:
+    one that finished its job between the choice and the kill is not), ``articles``,
     ``jobs``, ``editions``, ``lost`` (jobs without an edition), ``incomplete`` (editions whose segments do not
     match the source's units, or with an empty target), ``failed`` and ``unfinished`` jobs, ``reclaimed`` (jobs
     run more than once), ``discarded`` (completions refused because the lease was lost), ``bad_exits`` (workers
@@ -349,7 +355,7 @@ def _kill_and_drain(
     result = {"kills": 0, "kills_in_flight": 0, "bad_exits": 0}
     for _ in range(workers):
         run.spawn()
-    while result["kills"] < kills and run.remaining() and time.monotonic() < run.deadline:
+    while result["kills_in_flight"] < kills and result["kills"] < 2 * kills and run.in_time() and run.remaining():
         time.sleep(rng.uniform(*kill_every))
         run.wait_ready()  # every worker started: kills spread over several workers' jobs
         while not (busy := run.busy_workers()) and run.remaining() and time.monotonic() < run.deadline:

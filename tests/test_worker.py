@@ -300,7 +300,7 @@ def chaos_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_kill_9_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> None:
-    """8 SIGKILLs, each verified to hit a worker holding a live lease; then per job its successful completions and
+    """SIGKILLs until 8 were verified to hit a worker holding a live lease; then per job its successful completions and
     per edition the edition.ready webhooks a receiver got: nothing lost, nothing done twice, and every extra POST
     a redelivery of the same delivery id (at least once: a worker killed between the POST and marking it sent)."""
     articles = chaos_articles(12)
@@ -319,7 +319,8 @@ def test_kill_9_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> No
         timeout=120,
     )
     print(f"\nkill -9 ({store.engine.dialect.name}): {result}", file=sys.stderr)
-    assert result["kills"] == result["kills_in_flight"] == 8, result  # the figure docs/service.md gives
+    assert result["kills_in_flight"] == 8, result  # verified in flight: the figure docs/service.md gives
+    assert 8 <= result["kills"] <= 16, result  # one whose victim had just finished its job is not counted
     assert (result["articles"], result["jobs"], result["editions"]) == (12, 60, 60), result
     assert result["lost"] == result["incomplete"] == 0, result
     assert result["failed"] == result["unfinished"] == result["bad_exits"] == 0, result
