@@ -578,7 +578,10 @@ def watch_cmd(feed_urls: tuple[str, ...], db_url: str, interval: float, once: bo
 @click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=200, show_default=True)
 @click.option("--key", default=None, help="With --url: an API key of role ingest or higher.")
 def loadtest(url: str | None, ingests: int, reads: int, concurrency: int, key: str | None) -> None:
-    """Concurrent article ingests, then status reads, against the API: latency percentiles and errors."""
+    """Concurrent article ingests, then reads (API status, public pages, feeds): latency percentiles and errors.
+
+    With its own server the articles are translated (fake engine, not timed) before the reads, so the pages and
+    feeds are those of published articles."""
     from .loadtest import format_results, main_run
 
     results = main_run(url, ingests, reads, concurrency, echo=lambda line: click.echo(line, err=True), key=key)

@@ -1,11 +1,15 @@
 """A bounded load run against ``lintas serve`` on loopback: concurrent ingests, then concurrent reads.
 
 ``lintas loadtest`` starts its own server (SQLite in a temporary directory, the fake engine, an admin API key
-without a practical rate limit) unless ``--url`` names one (then ``--key`` is an API key of role ``ingest``), sends ``ingests`` article PUTs and then ``reads`` GETs of article status from
-``concurrency`` client threads (each with its own keep-alive connection), and prints latency
-percentiles and errors per phase.  The client
-runs on the same machine as the server, so on a 2-core machine they share the CPU: the figures
-are an upper bound of what the server alone would show.
+without a practical rate limit) unless ``--url`` names one (then ``--key`` is an API key of role ``ingest``).
+It sends ``ingests`` article PUTs from ``concurrency`` client threads (each with its own keep-alive connection),
+then, with its own server, translates them with ``lintas worker --once`` (fake engine; not timed), and then runs
+three read phases of ``reads`` GETs each: what the API reads (``read status``: ``GET /v1/articles/{id}``) and what
+readers read (``read page``: the public pages of the articles, and ``read feed``: the six RSS feeds). The pages
+are the ones the feeds link to (every published version; with ``--url``, what that server's workers have
+published so far). It prints latency percentiles and errors per phase. The client runs on the same machine as
+the server, so on a 2-core machine they share the CPU: the figures are an upper bound of what the server alone
+would show.
 """
 
 from __future__ import annotations
@@ -21,12 +25,27 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PhaseResult", "run_load", "start_server", "format_results", "free_port"]
+__all__ = [
+    "PhaseResult",
+    "Server",
+    "run_load",
+    "start_server",
+    "publish",
+    "reader_paths",
+    "format_results",
+    "free_port",
+]
+
+FEED_LANGS = ("id", "en", "zh", "ja", "ar", "fr")
+PHASES = ("ingest (PUT)", "read status (GET /v1/articles)", "read page (GET pages)", "read feed (GET feeds)")
+
+Call = tuple[str, str, bytes | None]
 
 _ARTICLE_HTML = (
     "Harga beras di pasar induk Jakarta naik 12 persen pada Senin, kata pedagang. "
@@ -115,16 +134,53 @@ def _phase(
 
 
 def run_load(
-    url: str, *, ingests: int = 200, reads: int = 2000, concurrency: int = 50, seed: int = 0, key: str | None = None
+    url: str,
+    *,
+    ingests: int = 200,
+    reads: int = 2000,
+    concurrency: int = 50,
+    seed: int = 0,
+    key: str | None = None,
+    publish_with: Callable[[], None] | None = None,
 ) -> list[PhaseResult]:
-    """Ingest ``ingests`` articles concurrently, then read their status ``reads`` times (with API key ``key``)."""
+    """Ingest ``ingests`` articles concurrently, ``publish_with()`` them (when given), then the read phases of
+    ``reads`` GETs each: article status (with API key ``key``), public pages and feeds (no key)."""
     base = urllib.parse.urlsplit(url)
     rng = random.Random(seed)
-    puts = [("PUT", f"/v1/articles/load-{i}", _article(i)) for i in range(ingests)]
-    gets: list[tuple[str, str, bytes | None]] = [
-        ("GET", f"/v1/articles/load-{rng.randrange(ingests)}", None) for _ in range(reads)
-    ]
-    return [_phase("ingest (PUT)", base, puts, concurrency, key), _phase("read (GET)", base, gets, concurrency, key)]
+    puts: list[Call] = [("PUT", f"/v1/articles/load-{i}", _article(i)) for i in range(ingests)]
+    results = [_phase(PHASES[0], base, puts, concurrency, key)]
+    if publish_with is not None:
+        publish_with()
+    statuses: list[Call] = [("GET", f"/v1/articles/load-{rng.randrange(ingests)}", None) for _ in range(reads)]
+    results.append(_phase(PHASES[1], base, statuses, concurrency, key))
+    pages = reader_paths(base)
+    page_calls: list[Call] = [("GET", rng.choice(pages), None) for _ in range(reads if pages else 0)]
+    results.append(_phase(PHASES[2], base, page_calls, concurrency))
+    feeds: list[Call] = [("GET", f"/{rng.choice(FEED_LANGS)}/feed.xml", None) for _ in range(reads)]
+    results.append(_phase(PHASES[3], base, feeds, concurrency))
+    return results
+
+
+def reader_paths(base: urllib.parse.SplitResult, langs: Sequence[str] = FEED_LANGS) -> list[str]:
+    """The paths of the public pages the feeds in ``langs`` link to (read once, before the timed phases)."""
+    paths: list[str] = []
+    for lang in langs:
+        status, body = _fetch(base, f"/{lang}/feed.xml")
+        if status != 200:
+            raise RuntimeError(f"GET /{lang}/feed.xml answered {status}")
+        links = (item.findtext("link") or "" for item in ET.fromstring(body).iter("item"))
+        paths += [urllib.parse.urlsplit(link).path for link in links if link]
+    return paths
+
+
+def _fetch(base: urllib.parse.SplitResult, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(base.hostname or "127.0.0.1", base.port or 80, timeout=60)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 def free_port() -> int:
@@ -146,11 +202,18 @@ def _admin_key(db_url: str) -> str:
         engine.dispose()
 
 
-def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[bytes], str, str]:
-    """``lintas serve`` on a free loopback port with its own SQLite database; waits until ready.
+@dataclass(frozen=True)
+class Server:
+    """A ``lintas serve`` started by :func:`start_server`."""
 
-    Returns the process, its URL and an admin API key.
-    """
+    process: subprocess.Popen[bytes]
+    url: str
+    key: str  # an admin API key
+    db_url: str
+
+
+def start_server(workdir: Path, engine: str = "fake") -> Server:
+    """``lintas serve`` on a free loopback port with its own SQLite database; waits until ready."""
     port = free_port()
     db_url = f"sqlite:///{workdir / 'load.sqlite'}"
     key = _admin_key(db_url)
@@ -167,7 +230,7 @@ def start_server(workdir: Path, engine: str = "fake") -> tuple[subprocess.Popen[
         try:
             if _request(base, "GET", "/readyz", None)[0] == 200:
                 _LOCAL.conn = None
-                return process, url, key
+                return Server(process, url, key, db_url)
         except OSError:
             _LOCAL.conn = None
             time.sleep(0.1)
@@ -185,12 +248,22 @@ def format_results(results: list[PhaseResult], concurrency: int) -> str:
         lines.append(
             f"| {r.name} | {total} | {concurrency} | {r.errors} | {r.percentile(0.5) * 1000:.1f} | "
             f"{r.percentile(0.9) * 1000:.1f} | {r.percentile(0.99) * 1000:.1f} | "
-            f"{(max(r.latencies) if r.latencies else float('nan')) * 1000:.1f} | {total / r.seconds:.0f} |"
+            f"{(max(r.latencies) if r.latencies else float('nan')) * 1000:.1f} | {total / r.seconds if r.seconds else 0:.0f} |"
         )
         odd = {k: v for k, v in r.statuses.items() if not 200 <= k < 300}
         if odd:
             lines.append(f"  {r.name}: non-2xx statuses {odd} (0 = connection error)")
     return "\n".join(lines)
+
+
+def publish(db_url: str, engine: str = "fake") -> None:
+    """Translate every queued job with one ``lintas worker --once`` on ``db_url`` (the articles then have pages)."""
+    env = {**os.environ, "LINTAS_MEMORY": "off"}
+    command = [sys.executable, "-m", "lintas", "worker", "--once", "--engine", engine, "--db", db_url, "--poll", "0.2"]
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"lintas worker --once exited {done.returncode}: {' / '.join(tail)}")
 
 
 def main_run(
@@ -204,10 +277,22 @@ def main_run(
     if url:
         return run_load(url, ingests=ingests, reads=reads, concurrency=concurrency, key=key)
     with tempfile.TemporaryDirectory() as tmp:
-        process, started_url, admin_key = start_server(Path(tmp))
+        server = start_server(Path(tmp))
+
+        def publish_all() -> None:
+            echo("publishing: lintas worker --once (fake engine), not timed")
+            publish(server.db_url)
+
         try:
-            echo(f"started lintas serve at {started_url} (SQLite, fake engine)")
-            return run_load(started_url, ingests=ingests, reads=reads, concurrency=concurrency, key=admin_key)
+            echo(f"started lintas serve at {server.url} (SQLite, fake engine)")
+            return run_load(
+                server.url,
+                ingests=ingests,
+                reads=reads,
+                concurrency=concurrency,
+                key=server.key,
+                publish_with=publish_all,
+            )
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            server.process.terminate()
+            server.process.wait(timeout=30)

@@ -11,25 +11,20 @@ either, and a worker whose lease was taken over cannot complete the job (``compl
 wrapped in :class:`lintas.engines.cache.CachedEngine`, so the work a killed worker finished (per batch) and the
 segments of an article that did not change between revisions come from the segment cache.
 
-:func:`chaos_run` is the kill -9 test: worker subprocesses killed with SIGKILL at random moments while they
-translate, then a check that every job ended with exactly one complete edition.
+:func:`lintas.chaos.chaos_run` is the kill -9 test: worker subprocesses killed with SIGKILL while they hold a
+job's lease, then a count of jobs completed twice and editions announced twice.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import random
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,7 +42,7 @@ from .store import db, queue, repo
 from .store.db import Bind
 from .telemetry import WorkerMetrics
 
-__all__ = ["StopNow", "run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up", "chaos_run"]
+__all__ = ["StopNow", "run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up"]
 
 LogFn = Callable[[str], None]
 
@@ -358,166 +353,3 @@ class _StartError(Exception):
 def _translate(article: Article, target: str, engine: Engine, options: Options) -> Edition:
     (report,) = translate_article(article, [target], engine, pivot="", options=options)
     return report.edition
-
-
-# --- the kill -9 test -----------------------------------------------------------------------------------------
-
-
-def chaos_run(
-    db_url: str,
-    articles: Sequence[Article],
-    targets: Sequence[str] = ("en", "zh", "ja", "ar", "fr"),
-    *,
-    workers: int = 3,
-    kills: int = 8,
-    seed: int = 0,
-    engine: str = "fake",
-    lease_seconds: float = 2.0,
-    kill_every: tuple[float, float] = (0.5, 1.5),
-    env: dict[str, str] | None = None,
-    log_dir: str | Path | None = None,
-    timeout: float = 120.0,
-) -> dict[str, Any]:
-    """Queue ``articles`` × ``targets`` in ``db_url``, run ``workers`` worker subprocesses (``lintas worker``),
-    SIGKILL a random busy one (holding the lease of a job killed the fewest times yet; waiting for one if none is) every ``kill_every`` seconds
-    (``kills`` times, each replaced by a new worker; a job is never killed on its second-to-last or last attempt,
-    so the chaos alone cannot use up a job's attempts and fail it), SIGTERM the rest once they have started, drain the queue with
-    ``lintas worker --once`` runs, and check the outcome.
-
-    Returns counts: ``kills``, ``kills_in_flight`` (the victim held a job's lease: all of them), ``articles``, ``jobs``,
-    ``editions``, ``lost`` (jobs without an edition), ``duplicated`` (extra editions of one job),
-    ``incomplete`` (editions whose segments do not match the source's units, or with an empty target),
-    ``failed`` and ``unfinished`` jobs, ``reclaimed`` (jobs run more than once), ``discarded`` (completions refused
-    because the lease was lost), ``bad_exits`` (workers stopped by SIGTERM or ``--once`` that did not exit 0) and
-    ``seconds``. ``env`` is added to the workers' environment; their stderr goes to ``log_dir`` (default: a
-    temporary directory, removed at the end).
-    """
-    from sqlalchemy import select
-
-    from .assemble import split_article
-    from .store.schema import editions, jobs
-
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    bind = db.make_engine(db_url)
-    temp = None if log_dir is not None else tempfile.TemporaryDirectory(prefix="lintas-chaos-")
-    logs = Path(log_dir if log_dir is not None else temp.name)  # type: ignore[union-attr]
-    logs.mkdir(parents=True, exist_ok=True)
-    child_env = {**os.environ, **(env or {})}
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    serial = 0
-    result: dict[str, Any] = {"kills": 0, "kills_in_flight": 0, "bad_exits": 0}
-
-    def spawn(*extra: str) -> str:
-        nonlocal serial
-        serial += 1
-        worker_id = f"chaos-{seed}-{serial}"
-        command = [sys.executable, "-m", "lintas", "worker", "--engine", engine, "--db", db_url]
-        command += ["--id", worker_id, "--lease", str(lease_seconds), "--poll", "0.2", *extra]
-        with open(logs / f"{worker_id}.log", "wb") as out:
-            procs[worker_id] = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=child_env)
-        return worker_id
-
-    def remaining() -> int:
-        c = queue.counts(bind)
-        return c["queued"] + c["running"]
-
-    def busy_workers() -> set[str]:
-        """Live workers holding a job's lease, when the job has attempts to spare after this kill; of those, the
-        ones whose job was killed the fewest times."""
-        query = select(jobs.c.lease_owner, jobs.c.attempts).where(
-            jobs.c.state == "running", jobs.c.attempts < jobs.c.max_attempts - 1
-        )
-        with db.transaction(bind, write=False) as conn:
-            owners = {owner: attempts for owner, attempts in conn.execute(query) if owner in procs}
-        fewest = min(owners.values(), default=0)
-        return {owner for owner, attempts in owners.items() if attempts == fewest}
-
-    def wait_ready() -> None:
-        """Until each worker has said it started (its SIGTERM handler is in place), or has exited."""
-        for worker_id, proc in procs.items():
-            while proc.poll() is None and time.monotonic() < deadline:
-                if f"worker {worker_id}: engine" in (logs / f"{worker_id}.log").read_text(errors="replace"):
-                    break
-                time.sleep(0.05)
-
-    deadline = time.monotonic() + timeout
-    try:
-        db.upgrade(bind)
-        for article in articles:
-            repo.upsert_article(bind, article, list(targets))
-        for _ in range(workers):
-            spawn()
-        while result["kills"] < kills and remaining() and time.monotonic() < deadline:
-            time.sleep(rng.uniform(*kill_every))
-            wait_ready()  # every worker started: kills spread over several workers' jobs
-            while not (busy := busy_workers()) and remaining() and time.monotonic() < deadline:
-                time.sleep(0.05)  # kill while a job is in flight: wait for a worker to hold a lease
-            if not busy:  # the queue ran dry (or time ran out)
-                break
-            victim = rng.choice(sorted(busy))
-            procs[victim].kill()
-            procs.pop(victim).wait()
-            result["kills"] += 1
-            result["kills_in_flight"] += 1
-            spawn()
-        wait_ready()
-        for proc in procs.values():  # graceful: each finishes its current job
-            proc.terminate()
-        for proc in procs.values():
-            result["bad_exits"] += int(proc.wait(timeout=max(1.0, deadline - time.monotonic())) != 0)
-        procs.clear()
-        while remaining() and time.monotonic() < deadline:  # the killed workers' leases expire, then --once drains
-            for _ in range(workers):
-                spawn("--once")
-            for proc in procs.values():
-                result["bad_exits"] += int(proc.wait(timeout=max(1.0, deadline - time.monotonic())) != 0)
-            procs.clear()
-            if remaining():
-                time.sleep(0.3)
-        result.update(_verify(bind, articles, split_article, editions, jobs))
-    finally:
-        for proc in procs.values():
-            with contextlib.suppress(OSError):
-                proc.kill()
-            proc.wait()
-        discarded = 0
-        for path in logs.glob("*.log"):
-            discarded += path.read_text(encoding="utf-8", errors="replace").count("edition discarded")
-        result["discarded"] = discarded
-        bind.dispose()
-        if temp is not None:
-            temp.cleanup()
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    return result
-
-
-def _verify(bind: Bind, articles: Sequence[Article], split_article: Any, editions: Any, jobs: Any) -> dict[str, int]:
-    from sqlalchemy import select
-
-    units = {a.id: len(split_article(a)) for a in articles}
-    with db.transaction(bind, write=False) as conn:
-        job_rows = conn.execute(select(jobs)).all()
-        edition_rows = conn.execute(
-            select(editions.c.article_id, editions.c.revision, editions.c.target_lang, editions.c.edition_json)
-        ).all()
-    per_job: dict[tuple[str, int, str], int] = {}
-    incomplete = 0
-    for row in edition_rows:
-        key = (row.article_id, row.revision, row.target_lang)
-        per_job[key] = per_job.get(key, 0) + 1
-        edition = Edition.model_validate_json(row.edition_json)
-        complete = len(edition.segments) == units.get(row.article_id, -1)
-        incomplete += int(not complete or not all(s.target.strip() for s in edition.segments))
-    keys = [(r.article_id, r.revision, r.target_lang) for r in job_rows]
-    return {
-        "articles": len(articles),
-        "jobs": len(job_rows),
-        "editions": len(edition_rows),
-        "lost": sum(1 for k in keys if per_job.get(k, 0) == 0),
-        "duplicated": sum(max(0, n - 1) for n in per_job.values()) + len(set(per_job) - set(keys)),
-        "incomplete": incomplete,
-        "failed": sum(1 for r in job_rows if r.state == "failed"),
-        "unfinished": sum(1 for r in job_rows if r.state in ("queued", "running")),
-        "reclaimed": sum(1 for r in job_rows if r.attempts > 1),
-    }

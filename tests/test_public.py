@@ -6,11 +6,13 @@ is fetched over the app with no API key.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from lxml import etree, html
 from sqlalchemy import Engine
@@ -22,6 +24,8 @@ from lintas.pipeline import translate_article
 from lintas.publish.site import page_path, section_slug, slugify
 from lintas.service import create_app
 from lintas.store import db, queue, repo
+from lintas.store import site as lintas_site
+from lintas.store.review import apply_correction, set_status
 
 LANGS = ["id", "ar", "en", "fr", "ja", "zh"]
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
@@ -183,3 +187,107 @@ def test_article_text_is_escaped_on_public_pages(client: TestClient, store: Engi
         assert not html.fromstring(response.content).xpath("//script")
     feed = client.get("/en/feed.xml").text
     assert "<script>" not in feed
+
+
+# --- the cache: ETag, Last-Modified, 304, and what invalidates it ---------------------------------------------
+
+
+def test_a_repeat_with_the_etag_is_answered_304(client: TestClient, store: Engine) -> None:
+    publish(store, ARTICLE)
+    for path in (url_of(store, "en"), url_of(store, "id"), "/en/feed.xml", "/sitemap.xml", "/sitemaps/0.xml"):
+        first = client.get(path)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and etag.startswith('"') and first.headers["cache-control"], path
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag, path
+        assert client.get(path, headers={"If-None-Match": '"other"'}).content == first.content, path
+        assert client.get(path).headers["etag"] == etag, path  # from the cache: the same answer
+    cache = client.app.state.lintas.pages  # type: ignore[attr-defined]
+    assert cache.hits >= 10
+
+
+def test_if_modified_since_gets_304_only_when_nothing_changed_since(client: TestClient, store: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime, parsedate_to_datetime
+
+    publish(store, ARTICLE)
+    path = url_of(store, "en")
+    newest = lintas_site.version(store).modified
+    assert newest is not None
+    last_modified = client.get(path).headers.get("last-modified")
+    if last_modified is None:  # sent only once the second of the newest change is over
+        time.sleep(1.1)
+        last_modified = client.get(path).headers["last-modified"]
+    assert parsedate_to_datetime(last_modified) == newest.replace(microsecond=0)
+    assert client.get(path, headers={"If-Modified-Since": last_modified}).status_code == 304
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+    assert client.get(path, headers={"If-Modified-Since": later}).status_code == 304
+    earlier = format_datetime(newest - timedelta(seconds=5), usegmt=True)
+    assert client.get(path, headers={"If-Modified-Since": earlier}).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": "not a date"}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110): a stale tag gets the page even with a fresh date
+    stale = client.get(path, headers={"If-None-Match": '"stale"', "If-Modified-Since": later})
+    assert stale.status_code == 200
+    apply_correction(store, "a1", "en", first_segment(store, "en", -1), "Corrected after the date.", "ed")
+    assert client.get(path, headers={"If-Modified-Since": last_modified}).status_code == 200
+
+
+def first_segment(store: Engine, lang: str, index: int = 0) -> str:
+    edition = repo.get_edition(store, "a1", lang)
+    assert edition is not None
+    return edition.segments[index].id
+
+
+def test_a_correction_or_a_new_revision_changes_the_etag_and_the_content(client: TestClient, store: Engine) -> None:
+    publish(store, ARTICLE)
+    path = url_of(store, "en")
+    before, feed_before = client.get(path), client.get("/en/feed.xml")
+    apply_correction(store, "a1", "en", first_segment(store, "en"), "A corrected headline, for the cache.", "ed")
+    after, feed_after = client.get(path, follow_redirects=True), client.get("/en/feed.xml")
+    assert after.status_code == 200 and "A corrected headline, for the cache." in after.text
+    assert after.headers["etag"] != before.headers["etag"]
+    assert client.get(after.url.path, headers={"If-None-Match": before.headers["etag"]}).status_code == 200
+    assert feed_after.headers["etag"] != feed_before.headers["etag"]
+    assert "A corrected headline, for the cache." in feed_after.text
+    # a new revision published by the workers
+    id_before = client.get("/id/feed.xml")
+    publish(store, {**ARTICLE, "headline": "Presiden tiba di Bandung untuk rapat kabinet"})
+    id_after = client.get("/id/feed.xml")
+    assert id_after.headers["etag"] != id_before.headers["etag"] and "Bandung" in id_after.text
+    assert "Bandung" not in id_before.text
+
+
+def test_a_held_or_unpublished_edition_never_comes_from_the_cache(client: TestClient, store: Engine) -> None:
+    publish(store, ARTICLE)
+    path = url_of(store, "fr")
+    headline = repo.get_edition(store, "a1", "fr").headline  # type: ignore[union-attr]
+    for _ in range(2):  # cached now
+        assert client.get(path).status_code == 200 and headline in client.get("/fr/feed.xml").text
+    etag = client.get(path).headers["etag"]
+    set_status(store, "a1", "fr", "held", "ed", "check the quote")
+    assert client.get(path).status_code == 404
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 404
+    assert headline not in client.get("/fr/feed.xml").text
+    assert "/fr/" not in client.get("/sitemaps/0.xml").text
+    set_status(store, "a1", "fr", "published", "ed")
+    assert client.get(path).status_code == 200 and headline in client.get("/fr/feed.xml").text
+    en = url_of(store, "en")
+    assert client.get(en).status_code == 200
+    repo.unpublish(store, "a1")
+    assert client.get(en).status_code == 410 and client.get(path).status_code == 410
+    assert headline not in client.get("/fr/feed.xml").text
+
+
+def test_the_cache_is_shared_by_no_other_base_url_and_keeps_its_size(client: TestClient, store: Engine) -> None:
+    from lintas.service.pagecache import PageCache
+
+    publish(store, ARTICLE)
+    here = client.get("/en/feed.xml")
+    there = client.get("/en/feed.xml", headers={"Host": "elsewhere.example"})
+    assert "elsewhere.example" in there.text and "elsewhere.example" not in here.text
+    small = PageCache(max_bytes=len(here.content) + 10)
+    version = lintas_site.version(store)
+    assert small._get(version, ("/0", "")) is None  # a miss: the cache now holds this version
+    answers = [small._put(version, (f"/{n}", ""), Response(here.content)) for n in range(3)]
+    assert len(small._entries) == 1 and small._bytes == len(here.content)
+    assert all(a.etag == answers[0].etag for a in answers)  # the ETag is the body's: equal in every process

@@ -40,6 +40,7 @@ from lintas.store.db import transaction
 from .auth import require
 from .errors import ApiError
 from .metrics import CONTENT_TYPE_LATEST, Metrics
+from .pagecache import PageCache
 
 __all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
@@ -65,6 +66,7 @@ class ServiceState:
     options: Any = None
     _make_lock: threading.Lock = field(default_factory=threading.Lock)
     translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
+    pages: PageCache = field(default_factory=PageCache)  # the public site's answers (lintas/service/pagecache.py)
 
     def database(self) -> Engine:
         if self.db is None:

@@ -7,11 +7,16 @@
 * ``/sitemap.xml``: a sitemap index; ``/sitemaps/{n}.xml``: pages with hreflang alternates.
 
 Absolute URLs (feeds, sitemap, hreflang) start with ``LINTAS_PUBLIC_URL`` when set, else the request's own base.
+
+Pages, feeds and sitemaps are answered from the app's :class:`~lintas.service.pagecache.PageCache` while the site's
+version (:func:`lintas.store.site.version`) stays the same, with ``ETag`` and ``Last-Modified``, and ``304`` to a
+conditional GET whose copy is current.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -75,8 +80,19 @@ def _feed_path(lang: str) -> str:
 _Lang = Annotated[str, Path(description="id (the Indonesian original) or a target language")]
 
 
+def _cached(request: Request, make: Callable[[], Response]) -> Response:
+    """``make()``'s answer, or the one kept for this path and base URL while the site has not changed."""
+    state = _state(request)
+    version = site.version(state.database())
+    return state.pages.answer(request, version, (request.url.path, _base_url(request)), make)
+
+
 @router.get("/{lang}/{section}/{article_id}/{slug}", response_class=HTMLResponse, summary="An article's page")
 def page(lang: _Lang, section: str, article_id: str, slug: str, request: Request) -> Response:
+    return _cached(request, lambda: _page(lang, section, article_id, slug, request))
+
+
+def _page(lang: str, section: str, article_id: str, slug: str, request: Request) -> Response:
     if lang not in PUBLIC_LANGS:
         return _not_found("en", f"no such language {lang!r}: pages are in {', '.join(PUBLIC_LANGS)}")
     db = _state(request).database()
@@ -119,6 +135,10 @@ def page_without_slug(lang: str, section: str, article_id: str, request: Request
 
 @router.get("/{lang}/feed.xml", summary="RSS 2.0 feed of the newest articles in a language")
 def feed(lang: _Lang, request: Request) -> Response:
+    return _cached(request, lambda: _feed(lang, request))
+
+
+def _feed(lang: str, request: Request) -> Response:
     if lang not in PUBLIC_LANGS:
         return _not_found("en", f"no feed for {lang!r}: feeds are in {', '.join(PUBLIC_LANGS)}")
     base = _base_url(request)
@@ -134,6 +154,10 @@ def feed(lang: _Lang, request: Request) -> Response:
 
 @router.get("/sitemap.xml", summary="Sitemap index")
 def sitemap_index(request: Request) -> Response:
+    return _cached(request, lambda: _sitemap_index(request))
+
+
+def _sitemap_index(request: Request) -> Response:
     base = _base_url(request)
     pages = max(1, -(-site.count_public(_state(request).database()) // SITEMAP_PAGE_SIZE))
     body = render_sitemap_index([f"{base}/sitemaps/{n}.xml" for n in range(pages)])
@@ -144,7 +168,7 @@ def sitemap_index(request: Request) -> Response:
 def sitemap(number: str, request: Request) -> Response:
     if not (number.isascii() and number.isdigit()) or len(number) > _MAX_SITEMAP_DIGITS:
         return _not_found("en", f"sitemap pages are numbered from 0 to {10**_MAX_SITEMAP_DIGITS - 1}")
-    return _sitemap_page(int(number), request)
+    return _cached(request, lambda: _sitemap_page(int(number), request))
 
 
 def _sitemap_page(number: int, request: Request) -> Response:

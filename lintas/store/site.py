@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
 from ..article import Article, Edition
 from .db import Bind, transaction
-from .schema import article_revisions, articles, editions
+from .schema import article_revisions, articles, edition_changes, editions
 
 __all__ = [
     "newest_editions",
@@ -27,6 +27,8 @@ __all__ = [
     "latest",
     "sitemap_page",
     "count_public",
+    "SiteVersion",
+    "version",
 ]
 
 
@@ -164,3 +166,44 @@ def sitemap_page(bind: Bind, page: int, size: int) -> list[PublicArticle]:
         ).all()
         headlines = _headlines(conn, [row.id for row in rows])
     return [PublicArticle(row.id, row.section, row.headline, row.updated_at, headlines[row.id]) for row in rows]
+
+
+# --- the version of what readers see ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteVersion:
+    """A fingerprint of everything the public site is made from, and when it last changed.
+
+    Every change readers can see moves it: an article stored, revised or unpublished (``articles``: its count and
+    newest ``updated_at``), an edition stored (``editions``: its count and newest ``created_at``), and a desk
+    correction, approval, hold or re-translation (``edition_changes``: its newest id and time). Any process can
+    read it, so the caches of several ``lintas serve`` processes and the writes of ``lintas worker`` agree.
+    """
+
+    token: tuple[Any, ...]
+    modified: datetime | None  # the newest of those times (None: an empty site)
+
+
+def version(bind: Bind) -> SiteVersion:
+    """The site's current :class:`SiteVersion` (one SELECT of six aggregates)."""
+    a, e, c = articles, editions, edition_changes
+    columns = (
+        select(func.count()).select_from(a).scalar_subquery(),
+        select(func.max(a.c.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(e).scalar_subquery(),
+        select(func.max(e.c.created_at)).scalar_subquery(),
+        select(func.max(c.c.id)).scalar_subquery(),
+        select(func.max(c.c.created_at)).scalar_subquery(),
+    )
+    with transaction(bind, write=False) as conn:
+        row = tuple(conn.execute(select(*columns)).one())
+    times = [_aware(t) for t in (row[1], row[3], row[5]) if t is not None]
+    return SiteVersion(tuple(str(v) for v in row), max(times, default=None))
+
+
+def _aware(moment: Any) -> datetime:
+    """A time from a scalar subquery: SQLite gives text or a naive datetime (UTC), PostgreSQL an aware one."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
