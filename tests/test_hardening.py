@@ -76,7 +76,10 @@ def test_clean_chars_keeps_text_and_drops_what_xml_cannot_carry() -> None:
 
 
 def test_feeds_survive_control_characters_stored_before_the_rule(client: TestClient, store: Engine) -> None:
-    publish(store, dirty_article())  # straight into the store, as an article stored before ingest cleaned it
+    dirty = dirty_article()
+    if store.dialect.name == "postgresql":  # PostgreSQL never stored NUL (it refuses it); every other one it did
+        dirty = json.loads(json.dumps(dirty).replace("\\u0000", ""))
+    publish(store, dirty)  # straight into the store, as an article stored before ingest cleaned it
     for lang in FEEDS:
         answer = client.get(f"/{lang}/feed.xml")
         assert answer.status_code == 200, (lang, answer.text[:300])
