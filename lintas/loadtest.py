@@ -217,7 +217,8 @@ def start_server(workdir: Path, engine: str = "fake") -> Server:
     port = free_port()
     db_url = f"sqlite:///{workdir / 'load.sqlite'}"
     key = _admin_key(db_url)
-    env = {**os.environ, "LINTAS_DATABASE_URL": db_url, "LINTAS_MEMORY": "off"}
+    # every reader here is one client IP: the per-IP limit for readers would answer 429 to the load itself
+    env = {**os.environ, "LINTAS_DATABASE_URL": db_url, "LINTAS_MEMORY": "off", "LINTAS_PUBLIC_RATE_LIMIT": "off"}
     process = subprocess.Popen(
         [sys.executable, "-m", "lintas", "serve", "--engine", engine, "--port", str(port)],
         env=env,
