@@ -179,26 +179,14 @@ class Glossary:
             bad = [f for f in term.avoid.get(lang, ()) if _contains(plain, f)]
             if bad and not any(_contains(plain, f) for f in forms):
                 avoided.append(f"{hit.text} → {bad[0]} (use {forms[0] if forms else 'another word'})")
-        if missing:
-            flags.append(
-                Flag(
-                    code="glossary_missing",
-                    severity="warning",
-                    message="glossary form not used: " + "; ".join(dict.fromkeys(missing)),
-                )
-            )
-        if names:
-            flags.append(
-                Flag(
-                    code="name_inconsistent",
-                    severity="critical",
-                    message="name not written as in the rest of the edition: " + "; ".join(dict.fromkeys(names)),
-                )
-            )
-        if avoided:
-            flags.append(
-                Flag(code="glossary_avoid", severity="critical", message="mistranslated: " + "; ".join(avoided))
-            )
+        found = (
+            ("glossary_missing", "warning", "glossary form not used: ", missing),
+            ("name_inconsistent", "critical", "name not written as in the rest of the edition: ", names),
+            ("glossary_avoid", "critical", "mistranslated: ", avoided),
+        )
+        for code, severity, label, items in found:
+            if items:
+                flags.append(Flag(code=code, severity=severity, message=label + "; ".join(dict.fromkeys(items))))
         return flags
 
     # -- files ----------------------------------------------------------------------------
