@@ -126,7 +126,10 @@ class LineRecord:
         total = weighted = 0.0
         for segment, values in self.parsed():
             weight = max(1, len(segment.source))
-            quality = 1.0 if segment.origin != "engine" else model.language(self.lang).probability(values)
+            trusted = segment.origin != "engine" and not any(
+                f.severity != "info" and not f.repaired for f in segment.flags
+            )
+            quality = 1.0 if trusted else model.language(self.lang).probability(values)
             segment.quality = quality
             total += weight
             weighted += weight * quality

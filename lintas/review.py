@@ -19,7 +19,7 @@ from .inline import Run, from_tagged, parse_inline, plain_text
 from .languages import get_language
 from .pipeline import _anchor_texts, _wrap
 from .quality import check_segment
-from .quality.estimate import edition_confidence
+from .quality.estimate import edition_confidence, estimate
 
 __all__ = ["correct", "PLAIN_FIELDS"]
 
@@ -47,9 +47,8 @@ def correct(
     unit = units[segment_id]
     old = edition.segments[index]
     runs, flags = _checked(unit, old.source, text, edition.target_lang, lang_checks)
-    segment = old.model_copy(
-        update={"target": text, "origin": "editor", "flags": flags, "suggestions": [], "quality": 1.0}
-    )
+    segment = old.model_copy(update={"target": text, "origin": "editor", "flags": flags, "suggestions": []})
+    segment.quality = estimate(segment, edition.target_lang)
     segments = [*edition.segments[:index], segment, *edition.segments[index + 1 :]]
     new = edition.model_copy(deep=True, update={"segments": segments, "confidence": edition_confidence(segments)})
     _reassemble(new, unit, units, {segment_id: runs})

@@ -25,6 +25,7 @@ from lintas.qereal import (
     report,
     translate_half,
 )
+from lintas.quality.estimate import FEATURES
 
 MINI = Path(__file__).parent / "fixtures" / "ntrex-mini"
 
@@ -69,7 +70,7 @@ def test_the_fit_learns_what_separates_bad_lines_and_picks_a_hold_threshold() ->
     model = fit_model(records, ["en"])
     en = model.language("en")
     assert en.bad_below == 60.0  # the lowest quarter: the 10.0 lines are below it
-    assert en.weights[3] < 0  # "critical" lowers the estimate
+    assert en.weights[FEATURES.index("critical")] < 0  # "critical" lowers the estimate
     result = report(records, ["en"], model)["en"]
     assert result["auc"] == 1.0 and result["bad"] == 12  # type: ignore[index]
     assert 0.0 <= en.hold_below <= 1.0

@@ -115,8 +115,9 @@ def test_correct_headline_and_recomputed_flags() -> None:
     codes = {f.code: f for f in dropped.segments[1].flags}
     assert codes["missing_link"].repaired and not codes["number_mismatch"].repaired and "lost_markup" in codes
     assert '<a href="https://contoh.id/jakarta">Jakarta</a>' in dropped.body[0].html
-    assert dropped.confidence < 1.0
-    assert correct(dropped, "b0.s0", 'Prices in <a href="#1">Jakarta</a> rose <b>15</b> percent.').confidence == 1.0
+    assert dropped.segments[1].quality is not None and dropped.segments[1].quality < 1.0  # still flagged
+    clean = correct(dropped, "b0.s0", 'Prices in <a href="#1">Jakarta</a> rose <b>15</b> percent.')
+    assert clean.segments[1].quality == 1.0 and clean.confidence > dropped.confidence  # an editor's clean text
 
 
 def test_correct_list_item_line_break_and_lang_checks() -> None:

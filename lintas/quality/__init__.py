@@ -109,6 +109,8 @@ _WORD_SCRIPTS = {
     "en": {"Latin"},
     "fr": {"Latin"},
 }
+# Kana inside a Chinese word is Japanese text: the language check's finding (wrong_language), not a garbled word.
+_MIXED_OK = {**_WORD_SCRIPTS, "zh": {"Han", "Kana", "Latin"}}
 _LETTERS = re.compile(r"[^\W\d_]+")
 _SCRIPT_CLASS = {
     "Han": "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3005-\u3007]",
@@ -127,7 +129,7 @@ def _plain_words(text: str) -> list[str]:
 def mixed_script_words(target: str, lang: str) -> list[str]:
     """Words of the translation that mix scripts where ``lang`` never does: Latin, Cyrillic or Han letters inside an
     Arabic word ("كينيwest"), Cyrillic inside a Chinese word...  URLs, handles and tags are left out."""
-    allowed = _WORD_SCRIPTS.get(lang, {"Latin"})
+    allowed = _MIXED_OK.get(lang, {"Latin"})
     found = []
     for word in _plain_words(target):
         scripts = {s for s in map(_script, word) if s}

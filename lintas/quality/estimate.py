@@ -195,8 +195,9 @@ def load_model(path: Path = MODEL_FILE) -> QualityModel:
 
 
 def estimate(segment: SegmentAlignment, lang: str, model: QualityModel | None = None) -> float:
-    """Probability (0-1) that the segment is good; 1 for a segment an editor or the translation memory gave."""
-    if segment.origin != "engine":
+    """Probability (0-1) that the segment is good; 1 for a segment an editor or the translation memory gave, unless a
+    check still finds something in it."""
+    if segment.origin != "engine" and not any(f.severity != "info" and not f.repaired for f in segment.flags):
         return 1.0
     model = model or load_model()
     return round(model.language(lang).probability(features(segment, lang)), 4)
@@ -227,7 +228,7 @@ _REASONS = {
 
 def explain(segment: SegmentAlignment, lang: str, model: QualityModel | None = None, limit: int = 3) -> list[str]:
     """In plain words, what lowers the segment's estimate most (at most ``limit`` reasons)."""
-    if segment.origin != "engine":
+    if estimate(segment, lang, model) == 1.0 and segment.origin != "engine":
         return []
     model = model or load_model()
     parts = model.language(lang).contributions(features(segment, lang))
