@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from .article import Article, Edition, Flag, NameRendering, SegmentAlignment, Su
 from .assemble import Translated, Unit, assemble_edition, split_article
 from .engines.base import Engine, Scored, Segment
 from .engines.prompts import PROMPT_VERSION, clean_output
-from .glossary import Glossary, protect_terms, restore_terms
+from .glossary import NAME_CATEGORY, Glossary, TermHit, protect_terms, restore_terms
 from .inline import Run, from_tagged, to_tagged
 from .languages import get_language
 from .names import find_names, name_glossary, resolve_names
@@ -237,7 +238,18 @@ def _prepare(
         text, mapping = protect_terms(segment.text, hits, target)
         return dataclasses.replace(segment, text=text), mapping
     terms = glossary.constraints(unit.segment.text, target)
-    return dataclasses.replace(segment, terms=tuple(terms)), None
+    return dataclasses.replace(segment, text=_names_inline(segment.text, hits, target), terms=tuple(terms)), None
+
+
+def _names_inline(text: str, hits: Sequence[TermHit], target: str) -> str:
+    """The article's names (name-table terms) already written as the edition writes them in the text the engine
+    translates ("Rapper 坎耶·韦斯特 mengubah namanya"): a small model copies a name far more reliably than it
+    follows an instruction about it.  Also when the text is the pivot's, where the name is spelled as in the source."""
+    for hit in hits:
+        form = hit.term.preferred(target)
+        if hit.term.category == NAME_CATEGORY and form and form != hit.text:
+            text = re.sub(r"(?<![\w-])" + re.escape(hit.text) + r"(?![\w-])", lambda _m, f=form: f, text)
+    return text
 
 
 def translate_unit(unit: Unit, engine: Engine, source_lang: str, target: str, glossary: Glossary | None) -> str:

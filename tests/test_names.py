@@ -31,6 +31,7 @@ class NameEngine:
         self.bad = set(bad)
         self.asked: list[tuple[str, str]] = []
         self.terms: list[tuple[tuple[str, str], ...]] = []
+        self.texts: list[str] = []
 
     def translate_batch(
         self,
@@ -48,6 +49,7 @@ class NameEngine:
                 out.append(self.table.get(seg.text, seg.text))
                 continue
             self.terms.append(seg.terms)
+            self.texts.append(seg.text)
             names = [form for _, form in seg.terms] or ["新闻"]
             if seg.id in self.bad and attempt == 0:
                 names = [("凯恩斯西" if form == "坎耶·韦斯特" else form) for form in names]
@@ -99,6 +101,9 @@ def test_every_segment_gets_the_name_and_a_stray_rendering_is_retried() -> None:
     retried = next(s for s in edition.segments if s.id == "b0.s1")
     assert retried.attempts == 2  # the first attempt wrote 凯恩斯西: name_inconsistent, critical, retried
     assert all(("Kanye West", "坎耶·韦斯特") in t or not t for t in engine.terms[:1])
+    # the engine reads the name already written as the edition writes it (and the surname as its part)
+    assert engine.texts[0] == "坎耶·韦斯特 ganti nama" and not any("Kanye West" in t for t in engine.texts)
+    assert any(t.startswith("Menurut 韦斯特,") for t in engine.texts)
     assert edition.status == "published"
 
 
