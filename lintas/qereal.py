@@ -123,13 +123,12 @@ class LineRecord:
 
     def estimate(self, model: QualityModel) -> float:
         """The line's estimate: the length-weighted mean of its segments' (1 for an editor's or the memory's)."""
+        from .quality.estimate import trusted
+
         total = weighted = 0.0
         for segment, values in self.parsed():
             weight = max(1, len(segment.source))
-            trusted = segment.origin != "engine" and not any(
-                f.severity != "info" and not f.repaired for f in segment.flags
-            )
-            quality = 1.0 if trusted else model.language(self.lang).probability(values)
+            quality = 1.0 if trusted(segment) else model.language(self.lang).probability(values)
             segment.quality = quality
             total += weight
             weighted += weight * quality

@@ -37,6 +37,7 @@ __all__ = [
     "load_model",
     "estimate",
     "explain",
+    "trusted",
     "edition_confidence",
 ]
 
@@ -194,10 +195,15 @@ def load_model(path: Path = MODEL_FILE) -> QualityModel:
     return QualityModel.from_json(data.get("model", data))
 
 
+def trusted(segment: SegmentAlignment) -> bool:
+    """A segment an editor or the translation memory gave, that no check flags: its quality is 1."""
+    return segment.origin != "engine" and not any(f.severity != "info" and not f.repaired for f in segment.flags)
+
+
 def estimate(segment: SegmentAlignment, lang: str, model: QualityModel | None = None) -> float:
     """Probability (0-1) that the segment is good; 1 for a segment an editor or the translation memory gave, unless a
     check still finds something in it."""
-    if segment.origin != "engine" and not any(f.severity != "info" and not f.repaired for f in segment.flags):
+    if trusted(segment):
         return 1.0
     model = model or load_model()
     return round(model.language(lang).probability(features(segment, lang)), 4)
@@ -228,7 +234,7 @@ _REASONS = {
 
 def explain(segment: SegmentAlignment, lang: str, model: QualityModel | None = None, limit: int = 3) -> list[str]:
     """In plain words, what lowers the segment's estimate most (at most ``limit`` reasons)."""
-    if estimate(segment, lang, model) == 1.0 and segment.origin != "engine":
+    if trusted(segment):
         return []
     model = model or load_model()
     parts = model.language(lang).contributions(features(segment, lang))
