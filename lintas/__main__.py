@@ -1,3 +1,3 @@
-from .cli import main
+from lintas.cli.main import main
 
 main()

@@ -61,7 +61,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "ct2_tune_malloc", "1", "0: leave glibc's allocator alone in the ctranslate2 engine (docs/engines.md)."
         ),
-        Setting("batch_segments", "256", "Most segments lintas.batching sends a batching engine in one call."),
+        Setting("batch_segments", "256", "Most segments lintas.pipeline.batching sends a batching engine in one call."),
         Setting("pivot", "en", "Translate the other languages from this edition on the first pass (empty: direct)."),
         Setting("max_attempts", "3", "Attempts per segment when a check finds a critical problem."),
         Setting(

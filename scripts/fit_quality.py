@@ -14,10 +14,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from lintas.evaluate import load_documents, split_documents
-from lintas.languages import TARGETS
-from lintas.qereal import cross_validate, fit_model, line_records
+from lintas.measure.evaluate import load_documents, split_documents
+from lintas.measure.qereal import cross_validate, fit_model, line_records
 from lintas.quality.estimate import MODEL_FILE
+from lintas.text.languages import TARGETS
 
 
 def main() -> None:

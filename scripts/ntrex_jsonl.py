@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lintas.evaluate import document_article, load_documents
+from lintas.measure.evaluate import document_article, load_documents
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ What it does:
    tokens CTranslate2 generated (read from argos' own INFO log of every ``translate_batch`` result).
 
 Articles: lines of ``ntrex.<src>.txt`` grouped by ``doc_ids.txt``; the first line is the headline, the rest are joined
-into paragraphs of ``--paragraph-size`` sentences (as ``lintas.evaluate.document_article`` does).  ``--unit article``
+into paragraphs of ``--paragraph-size`` sentences (as ``lintas.measure.evaluate.document_article`` does).  ``--unit article``
 (default) sends one POST per article, headline and paragraphs joined by newlines: what a newsroom CMS does with
 LibreTranslate's ``/translate`` (LibreTranslate itself splits on newlines, then into sentences).  ``--unit paragraph``
 sends one POST per headline/paragraph instead.
@@ -463,7 +463,10 @@ def run_lintas(args: argparse.Namespace, report: dict[str, object]) -> dict[str,
         "max_attempts": args.lintas_attempts,
     }
     done = subprocess.run(
-        [args.lintas_python, "-m", "lintas.bench", json.dumps(spec)], capture_output=True, text=True, check=False
+        [args.lintas_python, "-m", "lintas.measure.bench", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"the Lintas run failed: {done.stderr.strip()[-2000:]}")
@@ -510,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--lintas",
         action="store_true",
-        help="then translate the same articles with Lintas (lintas.bench.peer_case) on the same model and decoding, "
+        help="then translate the same articles with Lintas (lintas.measure.bench.peer_case) on the same model and decoding, "
         "and print both throughputs side by side",
     )
     p.add_argument("--lintas-python", default=sys.executable, help="Python with lintas installed (default: this one)")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Article
-from lintas.loadtest import free_port
+from lintas.measure.loadtest import free_port
 from lintas.store import db, repo
+from lintas.text.article import Article
 
 __all__ = [
     "CHROMIUM_FLAGS",

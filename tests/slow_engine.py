@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from lintas.engines.base import Segment
 from lintas.engines.fake import FakeEngine
+from lintas.text.article import Segment
 
 
 class SlowFakeEngine(FakeEngine):

@@ -21,7 +21,7 @@ from deskutil import PASSWORD, add_desk_users, csrf_of
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from lintas.cli import cli, main
+from lintas.cli.main import cli, main
 from lintas.errors import InputError
 from lintas.service import create_app
 from lintas.service.accounts import require_editor_session

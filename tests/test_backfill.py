@@ -15,9 +15,9 @@ import pytest
 from dbs import migrated_store
 from test_cli import ROOT, assert_clean_error, run
 
-from lintas.article import Article, Block, Edition
-from lintas.evaluate import load_documents
+from lintas.measure.evaluate import load_documents
 from lintas.store import queue, repo
+from lintas.text.article import Article, Block, Edition
 
 pytest.importorskip("ray")
 

@@ -1,4 +1,4 @@
-"""lintas.batching: many articles and languages through few engine calls, and the same editions as one by one."""
+"""lintas.pipeline.batching: many articles and languages through few engine calls, and the same editions as one by one."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Article, Block
-from lintas.batching import Batcher, translate_many
-from lintas.engines.base import Segment
 from lintas.engines.fake import FakeEngine
-from lintas.evaluate import load_documents
-from lintas.pipeline import translate_article
+from lintas.measure.evaluate import load_documents
+from lintas.pipeline.batching import Batcher, translate_many
+from lintas.pipeline.translate import translate_article
+from lintas.text.article import Article, Block, Segment
 
 MINI = Path(__file__).parent / "fixtures" / "ntrex-mini"
 TARGETS = ["en", "fr", "zh"]

@@ -20,10 +20,10 @@ from urllib.parse import quote
 import pytest
 from browser import LiveServer, artifacts_dir
 
-from lintas.article import Article
-from lintas.glossary import Term
 from lintas.ingest.language import ensure_indonesian
 from lintas.store import accounts, db, glossary_terms
+from lintas.text.article import Article
+from lintas.text.glossary import Term
 
 ID = "xss-check"
 TARGETS = ("en", "zh", "ja", "ar", "fr")

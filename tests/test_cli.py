@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lintas.loadtest import free_port
+from lintas.measure.loadtest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "lintas" / "data" / "example" / "article.html"

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from test_cli import FIXTURES, assert_clean_error, run
 
-from lintas.article import Article, Block
 from lintas.engines import ct2
-from lintas.engines.base import Segment
 from lintas.engines.ct2 import CTranslate2Engine
 from lintas.engines.ct2_models import add_model, load_registry, remove_model, route
 from lintas.engines.ct2_random import TINY, build_random_model
 from lintas.errors import InputError, ModelError
-from lintas.pipeline import translate_article
+from lintas.pipeline.translate import translate_article
 from lintas.publish.render import render_edition_html
+from lintas.text.article import Article, Block, Segment
 
 MINI = FIXTURES / "ntrex-mini"
 

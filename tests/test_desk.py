@@ -19,13 +19,14 @@ from deskutil import PASSWORD, add_desk_users, csrf_of, sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lintas.article import Article, Block, Flag
 from lintas.engines.fake import FakeEngine
-from lintas.glossary import Glossary, Term
-from lintas.memory import TranslationMemory
-from lintas.pipeline import Options, translate_article
+from lintas.newsroom import editions as review
+from lintas.pipeline.translate import Options, translate_article
 from lintas.service import create_app
-from lintas.store import db, glossary_terms, repo, review
+from lintas.store import db, glossary_terms, repo
+from lintas.store.memory import TranslationMemory
+from lintas.text.article import Article, Block, Flag
+from lintas.text.glossary import Glossary, Term
 
 PG_DATABASE = "lintas_desk_test"
 FLAGGED_SOURCE = "Presiden Joko Widodo tiba di Jakarta pada pagi hari."

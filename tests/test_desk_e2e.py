@@ -19,9 +19,9 @@ import pytest
 from browser import ROOT, LiveServer, _env, _wait_ready, artifacts_dir
 from test_desk import FIX, FLAGGED_SOURCE, PASSWORD, flagged_article, store_translated
 
-from lintas.article import Article, Block
-from lintas.loadtest import free_port
+from lintas.measure.loadtest import free_port
 from lintas.store import db, repo
+from lintas.text.article import Article, Block
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}

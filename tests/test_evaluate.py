@@ -8,7 +8,7 @@ import pytest
 
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.evaluate import document_article, format_rows, load_documents, run_eval, score
+from lintas.measure.evaluate import document_article, format_rows, load_documents, run_eval, score
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Article, Block
-from lintas.engines.base import Segment
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.glossary import Glossary, Term, load_glossary, protect_terms, restore_terms, starter_glossary
-from lintas.languages import TARGETS
-from lintas.pipeline import Options, translate_article
+from lintas.pipeline.translate import Options, translate_article
+from lintas.text.article import Article, Block, Segment
+from lintas.text.glossary import Glossary, Term, load_glossary, protect_terms, restore_terms, starter_glossary
+from lintas.text.languages import TARGETS
 
 
 def _glossary() -> Glossary:

@@ -19,15 +19,14 @@ from deskutil import sign_in as desk_sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from lintas.article import Article, Block
-from lintas.engines.base import Segment
 from lintas.engines.fake import FakeEngine
-from lintas.glossary import Glossary, Term, starter_glossary, terms_from_csv
-from lintas.pipeline import Options, translate_article
+from lintas.pipeline.translate import Options, translate_article
 from lintas.service import create_app
 from lintas.store import accounts, db
 from lintas.store import glossary_terms as gt
 from lintas.store.schema import glossary_terms
+from lintas.text.article import Article, Block, Segment
+from lintas.text.glossary import Glossary, Term, starter_glossary, terms_from_csv
 
 PG_DATABASE = "lintas_glossary_test"
 

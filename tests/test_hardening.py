@@ -25,18 +25,18 @@ from sqlalchemy import Engine, select
 from test_public import publish
 from test_service import ARTICLE, authorized, db_url  # noqa: F401  (a fixture)
 
-from lintas.article import Article
 from lintas.errors import InputError
-from lintas.ids import check_article_id, is_article_id
 from lintas.ingest import read_article
 from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id
-from lintas.loadtest import free_port
+from lintas.measure.loadtest import free_port
+from lintas.newsroom import editions as desk
+from lintas.newsroom.signing import sign
 from lintas.service import create_app
-from lintas.signature import sign
 from lintas.store import db, keys, queue, repo
-from lintas.store import review as desk
 from lintas.store.schema import articles, jobs
-from lintas.textsafe import clean_chars
+from lintas.text.article import Article
+from lintas.text.ids import check_article_id, is_article_id
+from lintas.text.textsafe import clean_chars
 
 TESTS = Path(__file__).parent
 FEEDS = ["id", "en", "zh", "ja", "ar", "fr"]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Article
 from lintas.errors import InputError
 from lintas.ingest import (
     MAX_ARTICLE_BYTES,
@@ -20,7 +19,8 @@ from lintas.ingest import (
 )
 from lintas.ingest._body import split_credit
 from lintas.ingest.jsonfile import SCHEMA_PATH, article_json_schema, schema_text
-from lintas.inline import parse_inline, plain_text
+from lintas.text.article import Article
+from lintas.text.inline import parse_inline, plain_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

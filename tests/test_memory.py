@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import StaticPool
 
-from lintas.memory import CSV_COLUMNS, Match, TranslationMemory
+from lintas.store.memory import CSV_COLUMNS, Match, TranslationMemory
 
 SOURCE = 'Presiden <a href="#1">Joko Widodo</a> tiba di Jakarta.'
 TARGET = 'President <a href="#1">Joko Widodo</a> arrived in Jakarta.'

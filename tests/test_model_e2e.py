@@ -18,9 +18,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lintas.ingest import detect_language, read_article
-from lintas.languages import LANGUAGES
 from lintas.quality import foreign_words, mixed_script_words, script_share
 from lintas.quality.policy import HoldPolicy
+from lintas.text.languages import LANGUAGES
 
 pytestmark = [
     pytest.mark.model,

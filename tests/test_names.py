@@ -1,15 +1,14 @@
-"""The article's name table (lintas.names) and the script checks that guard names: one name, one rendering."""
+"""The article's name table (lintas.pipeline.names) and the script checks that guard names: one name, one rendering."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lintas.article import Article, Block
-from lintas.engines.base import Segment
-from lintas.glossary import Glossary, Term
-from lintas.names import find_names, name_glossary, resolve_names, territory_form
-from lintas.pipeline import Options, translate_article
+from lintas.pipeline.names import find_names, name_glossary, resolve_names, territory_form
+from lintas.pipeline.translate import Options, translate_article
 from lintas.quality import check_segment, foreign_words, mixed_script_words
+from lintas.text.article import Article, Block, Segment
+from lintas.text.glossary import Glossary, Term
 
 TEXTS = [
     "Kanye West resmi mengganti namanya menjadi Ye.",

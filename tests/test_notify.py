@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import Engine, select, update
 from test_service import ARTICLE, db_url  # noqa: F401  (a fixture)
 
-from lintas.article import Article
 from lintas.engines.fake import FakeEngine
-from lintas.notify import NotifyConfig, enqueue_for, send_due
-from lintas.pipeline import translate_article
-from lintas.signature import verify
+from lintas.newsroom.notify import NotifyConfig, enqueue_for, send_due
+from lintas.newsroom.signing import verify
+from lintas.newsroom.worker import run_worker
+from lintas.pipeline.translate import translate_article
 from lintas.store import db, outbox, queue, repo
 from lintas.store.schema import deliveries, editions
-from lintas.worker import run_worker
+from lintas.text.article import Article
 
 SECRET = "s3cret-for-tests"
 

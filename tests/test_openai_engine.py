@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from lintas.article import Article, Block
 from lintas.engines import get_engine, prompts
-from lintas.engines.base import Segment
 from lintas.engines.openai import OpenAIEngine
 from lintas.errors import EngineError
-from lintas.loadtest import free_port
-from lintas.pipeline import translate_article
+from lintas.measure.loadtest import free_port
+from lintas.pipeline.translate import translate_article
+from lintas.text.article import Article, Block, Segment
 
 
 class Scripted:
@@ -173,7 +172,7 @@ def test_get_engine_reads_the_settings(scripted: Scripted, monkeypatch: pytest.M
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("LINTAS_SKIP_MODEL_TESTS") == "1":
         pytest.skip("LINTAS_SKIP_MODEL_TESTS=1")
-    from lintas.modelstore import resolve_model_path
+    from lintas.engines.modelstore import resolve_model_path
 
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_model_path(None))]

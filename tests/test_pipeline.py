@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from lintas.article import Article, Block
-from lintas.assemble import split_article
 from lintas.engines import get_engine
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.pipeline import translate_article
+from lintas.pipeline.translate import translate_article
+from lintas.text.article import Article, Block
+from lintas.text.assemble import split_article
 
 TARGETS = ["en", "zh", "ja", "ar", "fr"]
 

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Article, Block, Flag, SegmentAlignment
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.languages import TARGETS
-from lintas.memory import TranslationMemory
-from lintas.pipeline import Options, translate_article
-from lintas.qereal import NEGATIVE_ONLY
+from lintas.measure.qereal import NEGATIVE_ONLY
+from lintas.pipeline.translate import Options, translate_article
 from lintas.quality.backtranslate import parse_mode, select
 from lintas.quality.estimate import FEATURES, LanguageModel, QualityModel, edition_confidence, estimate, load_model
 from lintas.quality.policy import HoldPolicy, parse_below
+from lintas.store.memory import TranslationMemory
+from lintas.text.article import Article, Block, Flag, SegmentAlignment
+from lintas.text.languages import TARGETS
 
 
 def _article() -> Article:

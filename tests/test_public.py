@@ -18,14 +18,14 @@ from lxml import etree, html
 from sqlalchemy import Engine
 from test_service import ARTICLE, db_url  # noqa: F401  (a fixture)
 
-from lintas.article import Article
 from lintas.engines.fake import FakeEngine
-from lintas.pipeline import translate_article
+from lintas.newsroom.editions import apply_correction, set_status
+from lintas.pipeline.translate import translate_article
 from lintas.publish.site import page_path, section_slug, slugify
 from lintas.service import create_app
 from lintas.store import db, queue, repo
 from lintas.store import site as lintas_site
-from lintas.store.review import apply_correction, set_status
+from lintas.text.article import Article
 
 LANGS = ["id", "ar", "en", "fr", "ja", "zh"]
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}

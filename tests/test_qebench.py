@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lintas.evaluate import load_documents
-from lintas.glossary import load_glossary
-from lintas.qebench import ERROR_TYPES, build_suite, check_pair, format_result, run_bench
+from lintas.measure.evaluate import load_documents
+from lintas.measure.qebench import ERROR_TYPES, build_suite, check_pair, format_result, run_bench
 from lintas.quality.numbers import missing_numbers
+from lintas.text.glossary import load_glossary
 
 MINI = Path(__file__).parent / "fixtures" / "ntrex-mini"
 

@@ -1,4 +1,4 @@
-"""The quality estimate's measuring side (lintas.qereal): the fixed split, line records, the fit and its metrics."""
+"""The quality estimate's measuring side (lintas.measure.qereal): the fixed split, line records, the fit and its metrics."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lintas.article import Flag, SegmentAlignment
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.evaluate import SPLIT_FILE, Document, load_documents, load_split, split_documents
-from lintas.pipeline import Options
-from lintas.qereal import (
+from lintas.measure.evaluate import SPLIT_FILE, Document, load_documents, load_split, split_documents
+from lintas.measure.qereal import (
     LineRecord,
     auc,
     edition_scores,
@@ -25,7 +23,9 @@ from lintas.qereal import (
     report,
     translate_half,
 )
+from lintas.pipeline.translate import Options
 from lintas.quality.estimate import FEATURES
+from lintas.text.article import Flag, SegmentAlignment
 
 MINI = Path(__file__).parent / "fixtures" / "ntrex-mini"
 

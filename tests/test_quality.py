@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from lintas.engines.prompts import clean_output
-from lintas.inline import from_tagged, parse_inline, render_inline, slice_runs, to_tagged
-from lintas.protect import find_spans, missing_spans, repair_spans
 from lintas.quality import check_segment, script_share
 from lintas.quality.numbers import missing_numbers
+from lintas.text.inline import from_tagged, parse_inline, render_inline, slice_runs, to_tagged
+from lintas.text.protect import find_spans, missing_spans, repair_spans
 
 
 def codes(source: str, target: str, lang: str) -> set[str]:

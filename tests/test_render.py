@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from lintas.article import Article, Block, Edition, Flag, SegmentAlignment
-from lintas.languages import LANGUAGES
 from lintas.publish.render import (
     edition_to_json,
     render_edition_html,
@@ -21,6 +19,8 @@ from lintas.publish.render import (
     write_edition,
     write_source,
 )
+from lintas.text.article import Article, Block, Edition, Flag, SegmentAlignment
+from lintas.text.languages import LANGUAGES
 
 WIB = timezone(timedelta(hours=7))
 ORIGINAL = "https://example.id/2024/05/01/banjir-jakarta"

@@ -1,4 +1,4 @@
-"""The editors' desk data layer: lintas.review.correct (pure) and lintas.store.review (SQLite and PostgreSQL).
+"""The editors' desk data layer: lintas.pipeline.correct.correct (pure) and lintas.newsroom.editions (SQLite and PostgreSQL).
 
 PostgreSQL runs when LINTAS_TEST_POSTGRES_URL names a server, in a database of its own (``lintas_review_test``).
 """
@@ -13,16 +13,16 @@ import pytest
 from dbs import database_url
 from sqlalchemy import Engine, update
 
-from lintas.article import Article, Block, Edition
 from lintas.engines.fake import FakeEngine
-from lintas.memory import TranslationMemory
-from lintas.notify import NotifyConfig
-from lintas.pipeline import Options, translate_article
-from lintas.review import correct
+from lintas.newsroom import editions as desk
+from lintas.newsroom.notify import NotifyConfig
+from lintas.newsroom.worker import run_worker
+from lintas.pipeline.correct import correct
+from lintas.pipeline.translate import Options, translate_article
 from lintas.store import db, outbox, repo, site
-from lintas.store import review as desk
+from lintas.store.memory import TranslationMemory
 from lintas.store.schema import articles
-from lintas.worker import run_worker
+from lintas.text.article import Article, Block, Edition
 
 PG_DATABASE = "lintas_review_test"
 LINK = '<a href="https://contoh.id/jakarta">Jakarta</a>'
@@ -82,7 +82,7 @@ def edition(item: Article | None = None, lang: str = "en") -> Edition:
     return report.edition
 
 
-# --- lintas.review.correct -------------------------------------------------------------------------------------
+# --- lintas.pipeline.correct.correct -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("with_article", [True, False])
@@ -149,7 +149,7 @@ def test_correct_errors() -> None:
         correct(before, "b9.s0", "text")
 
 
-# --- lintas.store.review -----------------------------------------------------------------------------------------
+# --- lintas.newsroom.editions -----------------------------------------------------------------------------------------
 
 
 def test_apply_correction_audits_and_publishes(store: Engine) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lintas.segbench import format_scores, segmentation_scores
-from lintas.segment import sentences, split_sentences
+from lintas.measure.segbench import format_scores, segmentation_scores
+from lintas.text.segment import sentences, split_sentences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

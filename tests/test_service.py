@@ -20,13 +20,13 @@ from dbs import database_url
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text, update
 
-from lintas.article import Edition
 from lintas.engines.fake import FakeEngine
-from lintas.loadtest import free_port
-from lintas.pipeline import translate_article
+from lintas.measure.loadtest import free_port
+from lintas.pipeline.translate import translate_article
 from lintas.service import create_app
 from lintas.store import db, keys, queue, repo
 from lintas.store.schema import jobs
+from lintas.text.article import Edition
 
 PG_DATABASE = "lintas_service_test"
 TARGETS = ["ar", "en", "fr", "ja", "zh"]

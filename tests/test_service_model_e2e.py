@@ -26,9 +26,9 @@ from lxml import etree, html
 from test_notify import Receiver
 
 from lintas.ingest import detect_language, read_article
-from lintas.loadtest import free_port
+from lintas.measure.loadtest import free_port
+from lintas.newsroom.signing import verify
 from lintas.quality import script_share
-from lintas.signature import verify
 
 pytestmark = [
     pytest.mark.model,

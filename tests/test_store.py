@@ -18,10 +18,10 @@ from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, t
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lintas.article import Article, Block, Edition, Flag
-from lintas.memory import TranslationMemory
 from lintas.store import db, queue, repo
+from lintas.store.memory import TranslationMemory
 from lintas.store.schema import ALL_METADATA, article_revisions, articles, editions, jobs
+from lintas.text.article import Article, Block, Edition, Flag
 
 PG_ENV = "LINTAS_TEST_POSTGRES_URL"
 TABLES = {

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from dbs import Store, migrated_store
 from sqlalchemy import Engine, func, select
 
-from lintas.cli import cli
+from lintas.cli.main import cli
 from lintas.ingest.feed import FeedEntry, article_from_entry, entry_article_id, parse_feed
+from lintas.newsroom.watch import USER_AGENT, PollResult, make_client, next_delay, poll_once, safe_poll, watch
 from lintas.store import db, queue, repo
 from lintas.store.schema import feed_items, feed_sources, jobs
-from lintas.watch import USER_AGENT, PollResult, make_client, next_delay, poll_once, safe_poll, watch
 
 PG_DATABASE = "lintas_watch_test"
 TESTS = Path(__file__).resolve().parent

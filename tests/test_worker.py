@@ -29,22 +29,21 @@ from dbs import Store, migrated_store
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from lintas.article import Article, Block
-from lintas.assemble import split_article
-from lintas.chaos import WebhookReceiver, chaos_run, completions_in_logs, duplicate_counts
-from lintas.cli import cli
-from lintas.engines.base import Segment
-from lintas.engines.cache import CachedEngine
+from lintas.cli.main import cli
 from lintas.engines.fake import FakeEngine
 from lintas.errors import ModelError
-from lintas.evaluate import Document, document_article, load_documents
-from lintas.loadtest import free_port
-from lintas.pipeline import translate_article
-from lintas.signature import sign
+from lintas.measure.chaos import WebhookReceiver, chaos_run, completions_in_logs, duplicate_counts
+from lintas.measure.evaluate import Document, document_article, load_documents
+from lintas.measure.loadtest import free_port
+from lintas.newsroom.signing import sign
+from lintas.newsroom.telemetry import WorkerMetrics
+from lintas.newsroom.worker import run_worker
+from lintas.pipeline.translate import translate_article
 from lintas.store import queue, repo
+from lintas.store.engine_cache import CachedEngine
 from lintas.store.schema import editions, jobs
-from lintas.telemetry import WorkerMetrics
-from lintas.worker import run_worker
+from lintas.text.article import Article, Block, Segment
+from lintas.text.assemble import split_article
 
 PG_DATABASE = "lintas_worker_test"
 TESTS = Path(__file__).resolve().parent

@@ -6,10 +6,10 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..errors import InputError
-from .base import Engine, Segment, SegmentKind
+from lintas.engines.base import Engine
+from lintas.errors import InputError
 
-__all__ = ["Engine", "Segment", "SegmentKind", "ENGINES", "get_engine", "engine_names"]
+__all__ = ["Engine", "ENGINES", "get_engine", "engine_names"]
 
 ENGINES: dict[str, str] = {
     "llamacpp": "lintas.engines.llamacpp:LlamaCppEngine",

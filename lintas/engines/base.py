@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Segment", "SegmentKind", "Engine", "EngineWrapper", "Scored"]
+from lintas.text.article import Segment
 
-SegmentKind = Literal["headline", "kicker", "subheadline", "heading", "sentence", "quote", "caption", "list_item"]
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One unit to translate.
-
-    ``text`` is the tagged source (inline ``<a href="#1">``, ``<b>``, ``<i>``, ``<br>``);
-    ``context`` is the surrounding paragraph in the source language, plain text (empty when
-    the segment is the whole paragraph).
-    ``terms`` are glossary constraints, (term as written in ``text``, required translation),
-    for engines with ``glossary_mode = "prompt"``; engines with ``glossary_mode =
-    "placeholder"`` instead receive numbered placeholders ``⟦1⟧`` to copy, which the pipeline
-    replaces by the required form (see :mod:`lintas.glossary`).
-    """
-
-    id: str
-    text: str
-    kind: SegmentKind = "sentence"
-    context: str = ""
-    terms: tuple[tuple[str, str], ...] = ()
+__all__ = ["Engine", "EngineWrapper", "Scored"]
 
 
 class Scored(str):

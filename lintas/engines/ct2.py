@@ -7,11 +7,11 @@ goes through English when two registered models make the way (``id-en`` then ``e
 
 Sentence MT needs no document context, so :meth:`CTranslate2Engine.translate_requests` takes many requests (several
 articles, several target languages) and sends each model **one** ``translate_batch`` call for all of them: this is
-what :class:`lintas.batching.Batcher` uses to keep the engine busy. CTranslate2 then sorts the examples by length
+what :class:`lintas.pipeline.batching.Batcher` uses to keep the engine busy. CTranslate2 then sorts the examples by length
 and splits them into batches of ``max_batch_size``.
 
 Inline markup does not survive MT models, so segments go in as plain text (links are put back by the pipeline's
-repairs, see :func:`lintas.pipeline.translate_article`); glossary terms come as placeholders
+repairs, see :func:`lintas.pipeline.translate.translate_article`); glossary terms come as placeholders
 (``glossary_mode = "placeholder"``).
 """
 
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import settings
-from ..errors import EngineError, ModelError
-from ..inline import from_tagged, plain_text
-from .base import Segment
-from .ct2_models import CODES, RegisteredModel, load_registry, route
+from lintas import settings
+from lintas.engines.ct2_models import CODES, RegisteredModel, load_registry, route
+from lintas.errors import EngineError, ModelError
+from lintas.text.article import Segment
+from lintas.text.inline import from_tagged, plain_text
 
 __all__ = ["CTranslate2Engine", "Request", "loaded_models"]
 

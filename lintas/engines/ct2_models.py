@@ -28,8 +28,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import settings
-from ..errors import InputError, ModelError
+from lintas import settings
+from lintas.errors import InputError, ModelError
 
 __all__ = [
     "FAMILIES",

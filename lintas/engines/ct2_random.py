@@ -102,7 +102,7 @@ def build_random_model(
     import ctranslate2
     import numpy as np
 
-    from .ct2_models import CODES, LANGUAGES, TOKENIZERS
+    from lintas.engines.ct2_models import CODES, LANGUAGES, TOKENIZERS
 
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .base import Segment
+from lintas.text.article import Segment
 
 __all__ = ["FakeEngine"]
 

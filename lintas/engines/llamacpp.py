@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import settings
-from ..errors import EngineError, ModelError
-from ..modelstore import EMBEDDED, resolve_model_path
-from . import prompts
-from .base import Scored, Segment
+from lintas import settings
+from lintas.engines import prompts
+from lintas.engines.base import Scored
+from lintas.engines.modelstore import EMBEDDED, resolve_model_path
+from lintas.errors import EngineError, ModelError
+from lintas.text.article import Segment
 
 __all__ = ["LlamaCppEngine", "TokenScorer"]
 

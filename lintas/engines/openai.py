@@ -23,10 +23,10 @@ from typing import Any
 
 import httpx
 
-from .. import __version__, settings
-from ..errors import EngineError
-from . import prompts
-from .base import Segment
+from lintas import __version__, settings
+from lintas.engines import prompts
+from lintas.errors import EngineError
+from lintas.text.article import Segment
 
 __all__ = ["OpenAIEngine"]
 
@@ -39,7 +39,9 @@ class OpenAIEngine:
 
     name = "openai"
     glossary_mode = "prompt"
-    concurrent_requests = True  # lintas.batching calls it from many threads; _slots bounds the requests in flight
+    concurrent_requests = (
+        True  # lintas.pipeline.batching calls it from many threads; _slots bounds the requests in flight
+    )
 
     def __init__(
         self,

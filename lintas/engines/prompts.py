@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from ..languages import get_language
-from .base import Segment
+from lintas.text.article import Segment
+from lintas.text.languages import get_language
 
 __all__ = ["PROMPT_VERSION", "system_prompt", "few_shot", "user_turn", "naive_prompt", "clean_output"]
 

@@ -3,7 +3,7 @@
 ``read_article(source)`` takes a path, the text itself or raw bytes, picks the format from the file
 extension (``.html``/``.htm``/``.md``/``.markdown``/``.json``) or sniffs it from the content, checks
 the input (exists, not empty, at most :data:`MAX_ARTICLE_BYTES`, UTF-8 text) and returns an
-:class:`~lintas.article.Article`.  Every problem is an :class:`~lintas.errors.InputError` with a one-line
+:class:`~lintas.text.article.Article`.  Every problem is an :class:`~lintas.errors.InputError` with a one-line
 message.  ``ensure_indonesian(article)`` checks the source language separately.
 """
 
@@ -13,12 +13,12 @@ import os
 import unicodedata
 from pathlib import Path
 
-from ..article import Article
-from ..errors import InputError
-from .html import parse_html
-from .jsonfile import article_json_schema, parse_json
-from .language import detect_language, ensure_indonesian
-from .markdown import parse_markdown
+from lintas.errors import InputError
+from lintas.ingest.html import parse_html
+from lintas.ingest.jsonfile import article_json_schema, parse_json
+from lintas.ingest.language import detect_language, ensure_indonesian
+from lintas.ingest.markdown import parse_markdown
+from lintas.text.article import Article
 
 __all__ = [
     "FORMATS",

@@ -1,7 +1,7 @@
 """Body extraction from parsed HTML (shared by the HTML and Markdown readers).
 
 Walks a container in document order and turns ``<p>``, ``<h2>``-``<h6>``, ``<blockquote>``,
-``<ul>``/``<ol>`` and ``<figure>`` into :class:`~lintas.article.Block` objects with sanitized inline
+``<ul>``/``<ol>`` and ``<figure>`` into :class:`~lintas.text.article.Block` objects with sanitized inline
 HTML.  Navigation, asides, footers, scripts, styles and forms are skipped.
 """
 
@@ -12,9 +12,9 @@ import re
 
 from bs4 import NavigableString, Tag
 
-from ..article import Block
-from ..inline import parse_inline, plain_text, render_inline, slice_runs
-from ._common import clean_text, inline_text, sanitize_block
+from lintas.ingest.common import clean_text, inline_text, sanitize_block
+from lintas.text.article import Block
+from lintas.text.inline import parse_inline, plain_text, render_inline, slice_runs
 
 __all__ = ["SKIP_TAGS", "extract_body", "has_class", "is_skipped", "split_credit", "split_dateline"]
 

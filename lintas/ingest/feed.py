@@ -1,10 +1,10 @@
 """RSS and Atom feeds: their entries, and the article of an entry (from its page, else from the feed).
 
 :func:`parse_feed` reads a feed with ``feedparser`` (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, lenient about malformed
-XML). :func:`article_from_entry` builds an :class:`~lintas.article.Article` with our own HTML reader
+XML). :func:`article_from_entry` builds an :class:`~lintas.text.article.Article` with our own HTML reader
 (:func:`lintas.ingest.html.parse_html`): from the entry's page when it parses, else from the full content the
 feed carries (``content:encoded``, Atom ``<content>``). A summary alone is never taken for the article.
-Nothing here knows about HTTP or the store (see :mod:`lintas.watch`).
+Nothing here knows about HTTP or the store (see :mod:`lintas.newsroom.watch`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import UnicodeDammit
 
-from ..article import Article, Block
-from ..errors import InputError
-from ..inline import Run, parse_inline, render_inline
-from ._common import make_soup
-from .html import find_root, parse_html
+from lintas.errors import InputError
+from lintas.ingest.common import make_soup
+from lintas.ingest.html import find_root, parse_html
+from lintas.text.article import Article, Block
+from lintas.text.inline import Run, parse_inline, render_inline
 
 __all__ = ["FeedEntry", "article_from_entry", "entry_article_id", "guid_hash", "parse_feed"]
 

@@ -15,10 +15,10 @@ from urllib.parse import urlparse
 
 from bs4 import BeautifulSoup, Tag
 
-from ..article import Article
-from ..errors import InputError
-from ._body import extract_body, has_class, is_skipped, split_dateline
-from ._common import build_article, clean_text, make_soup, parse_datetime, slugify
+from lintas.errors import InputError
+from lintas.ingest._body import extract_body, has_class, is_skipped, split_dateline
+from lintas.ingest.common import build_article, clean_text, make_soup, parse_datetime, slugify
+from lintas.text.article import Article
 
 __all__ = ["find_root", "parse_html"]
 

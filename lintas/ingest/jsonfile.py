@@ -1,4 +1,4 @@
-"""JSON reader: an object matching :class:`lintas.article.Article`, validated with pydantic.
+"""JSON reader: an object matching :class:`lintas.text.article.Article`, validated with pydantic.
 
 The JSON Schema shipped as ``schema/article.schema.json`` is :func:`article_json_schema`; regenerate
 it after changing the model with ``python -c "from lintas.ingest.jsonfile import write_article_schema;
@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..article import Article
-from ..errors import InputError
-from ._common import build_article
+from lintas.errors import InputError
+from lintas.ingest.common import build_article
+from lintas.text.article import Article
 
 __all__ = ["SCHEMA_ID", "SCHEMA_PATH", "article_json_schema", "parse_json", "write_article_schema"]
 

@@ -6,9 +6,9 @@ from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from ..article import Article
-from ..errors import InputError
-from ._common import clean_text, inline_text
+from lintas.errors import InputError
+from lintas.ingest.common import clean_text, inline_text
+from lintas.text.article import Article
 
 __all__ = [
     "ACCEPTED",

@@ -14,8 +14,8 @@ saying which limit and what to do. ``lintas translate`` (a local file, the user'
 
 from __future__ import annotations
 
-from ..article import Article
-from ..errors import InputError
+from lintas.errors import InputError
+from lintas.text.article import Article
 
 __all__ = ["MAX_SEGMENTS", "MAX_SEGMENT_CHARS", "MAX_TEXT_CHARS", "check_translatable"]
 
@@ -26,7 +26,7 @@ MAX_TEXT_CHARS = 200_000
 
 def check_translatable(article: Article) -> None:
     """InputError when ``article`` is beyond one of the limits above (a one-line message naming it)."""
-    from ..assemble import split_article  # the segmentation the workers use
+    from lintas.text.assemble import split_article  # the segmentation the workers use
 
     units = split_article(article)
     if len(units) > MAX_SEGMENTS:

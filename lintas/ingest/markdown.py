@@ -17,10 +17,10 @@ import yaml
 from bs4 import Tag
 from markdown_it import MarkdownIt
 
-from ..article import Article
-from ..errors import InputError
-from ._body import extract_body, split_dateline
-from ._common import build_article, clean_text, make_soup, parse_datetime, slugify
+from lintas.errors import InputError
+from lintas.ingest._body import extract_body, split_dateline
+from lintas.ingest.common import build_article, clean_text, make_soup, parse_datetime, slugify
+from lintas.text.article import Article
 
 __all__ = ["FRONT_MATTER_KEYS", "parse_markdown"]
 

@@ -1,8 +1,8 @@
-"""Publishing: an :class:`~lintas.article.Edition` (or its Indonesian source) as a standalone page.
+"""Publishing: an :class:`~lintas.text.article.Edition` (or its Indonesian source) as a standalone page.
 
 Every piece of text reaches the page through the Jinja2 template with autoescaping on; the only
 markup let through is the inline HTML of the blocks, and only after it has been parsed into runs
-and serialized again by :mod:`lintas.inline` (links, bold, italic and line breaks, nothing else).
+and serialized again by :mod:`lintas.text.inline` (links, bold, italic and line breaks, nothing else).
 Image sources and link targets built here are restricted to ``http(s)`` or relative URLs.
 """
 
@@ -23,9 +23,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..article import Article, Block, Edition
-from ..inline import parse_inline, render_inline
-from ..languages import LANGUAGES, Language, get_language
+from lintas.text.article import Article, Block, Edition
+from lintas.text.inline import parse_inline, render_inline
+from lintas.text.languages import LANGUAGES, Language, get_language
 
 __all__ = [
     "SiteLinks",

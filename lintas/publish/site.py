@@ -19,10 +19,10 @@ from urllib.parse import quote
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ..article import Article
-from ..inline import parse_inline, plain_text
-from ..languages import get_language
-from ..textsafe import clean_chars
+from lintas.text.article import Article
+from lintas.text.inline import parse_inline, plain_text
+from lintas.text.languages import get_language
+from lintas.text.textsafe import clean_chars
 
 __all__ = [
     "DEFAULT_SECTION",

@@ -1,4 +1,4 @@
-"""Per-segment checks: each finding is a :class:`~lintas.article.Flag` with a code and a severity.
+"""Per-segment checks: each finding is a :class:`~lintas.text.article.Flag` with a code and a severity.
 
 Critical findings make the pipeline retry the segment; what is still wrong after the last
 attempt is repaired where possible, always recorded in the edition, and decides with the
@@ -13,16 +13,16 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from ..article import Flag
-from ..ingest.language import rank_languages
-from ..protect import find_spans
-from ..segment import split_sentences
-from .dates import missing_dates
-from .names import name_problems
-from .numbers import missing_numbers
+from lintas.ingest.language import rank_languages
+from lintas.quality.dates import missing_dates
+from lintas.quality.names import name_problems
+from lintas.quality.numbers import missing_numbers
+from lintas.text.article import Flag
+from lintas.text.protect import find_spans
+from lintas.text.segment import split_sentences
 
 if TYPE_CHECKING:
-    from ..glossary import Glossary
+    from lintas.text.glossary import Glossary
 
 __all__ = [
     "check_segment",

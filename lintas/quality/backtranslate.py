@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from sacrebleu.metrics import CHRF
 
-from ..article import Flag
-from ..engines.base import Engine, Segment
-from ..engines.prompts import clean_output
-from ..errors import InputError
+from lintas.engines.base import Engine
+from lintas.engines.prompts import clean_output
+from lintas.errors import InputError
+from lintas.text.article import Flag, Segment
 
 __all__ = ["parse_mode", "select", "backtranslation_flags", "DEFAULT_MIN_CHRF"]
 

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..article import SegmentAlignment
-from ..ingest.language import rank_languages
-from . import foreign_words, length_ratio, mixed_script_words, script_share
-from .names import source_names
+from lintas.ingest.language import rank_languages
+from lintas.quality import foreign_words, length_ratio, mixed_script_words, script_share
+from lintas.quality.names import source_names
+from lintas.text.article import SegmentAlignment
 
 __all__ = [
     "FEATURES",

@@ -14,8 +14,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..article import SegmentAlignment
-from ..errors import InputError
+from lintas.errors import InputError
+from lintas.text.article import SegmentAlignment
 
 __all__ = ["HoldPolicy", "parse_below"]
 
@@ -60,7 +60,7 @@ class HoldPolicy:
         if lang in self.below or "*" in self.below:
             value = self.below.get(lang, self.below.get("*"))
             if value is None:
-                from .estimate import load_model
+                from lintas.quality.estimate import load_model
 
                 return load_model().language(lang).hold_below
             return value

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-from .app import DATABASE_URL_ENV, DEFAULT_MAX_BODY_BYTES, create_app, create_app_from_env
-from .errors import ApiError
-from .metrics import Metrics
+from lintas.service.app import DATABASE_URL_ENV, DEFAULT_MAX_BODY_BYTES, create_app, create_app_from_env
+from lintas.service.errors import ApiError
+from lintas.service.metrics import Metrics
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_MAX_BODY_BYTES", "ApiError", "Metrics", "create_app", "create_app_from_env"]

@@ -38,11 +38,10 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
 from lintas.errors import InputError
+from lintas.service.api import service_state
+from lintas.service.ratelimit import client_ip, rate_limit_item
 from lintas.store.accounts import User, authenticate, close_session, open_session, prune_sessions, session_user
 from lintas.store.schema import ROLES
-
-from .api import _state
-from .ratelimit import _item, client_ip
 
 __all__ = [
     "CSRF_COOKIE",
@@ -106,8 +105,8 @@ class DeskConfig:
         secure = settings.get("cookie_secure").strip().lower() in ("1", "true", "yes", "on")
         return cls(
             session_ttl=ttl,
-            login_limit=_item("login_rate_limit"),
-            login_ip_limit=_item("login_ip_rate_limit"),
+            login_limit=rate_limit_item("login_rate_limit"),
+            login_ip_limit=rate_limit_item("login_ip_rate_limit"),
             cookie_secure=secure,
         )
 
@@ -158,7 +157,7 @@ def _env() -> Environment:
     )
 
 
-def _root(request: Request) -> str:
+def root_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
@@ -167,8 +166,8 @@ def _config(request: Request) -> DeskConfig:
     return config
 
 
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    root = _root(request)
+def render_page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    root = root_path(request)
     context = {"logout_action": f"{root}/desk/logout", "csrf": "", **context}
     return HTMLResponse(_env().get_template(template).render(**context), status_code=status, headers=_HEADERS)
 
@@ -177,11 +176,11 @@ def safe_next(request: Request, value: str | None) -> str:
     """``value`` if it is a path on this site (``/...``, not ``//host`` or ``/\\host``), else ``/desk/``."""
     if value and _LOCAL_PATH.fullmatch(value):
         return value
-    return f"{_root(request)}/desk/"
+    return f"{root_path(request)}/desk/"
 
 
 def _login_url(request: Request) -> str:
-    url = f"{_root(request)}/desk/login"
+    url = f"{root_path(request)}/desk/login"
     if request.method not in ("GET", "HEAD"):
         return url
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -203,7 +202,7 @@ def _clear_cookie(response: Response, request: Request, name: str, path: str) ->
 # --- form bodies ---------------------------------------------------------------------------------------------
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     """The request's ``application/x-www-form-urlencoded`` fields (first value of each); {} for other bodies."""
     cached: dict[str, str] | None = getattr(request.state, "desk_form", None)
     if cached is not None:
@@ -238,13 +237,13 @@ async def desk_session(request: Request) -> DeskSession | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     session = None
     if token:
-        result = await run_in_threadpool(session_user, _state(request).database(), token)
+        result = await run_in_threadpool(session_user, service_state(request).database(), token)
         session = DeskSession(result[0], result[1], token) if result else None
     request.state.desk_session = session
     return session
 
 
-_Session = Annotated[DeskSession | None, Depends(desk_session)]
+OptionalDeskSession = Annotated[DeskSession | None, Depends(desk_session)]
 
 
 def require_editor_session(role: str = "editor") -> Any:
@@ -254,7 +253,7 @@ def require_editor_session(role: str = "editor") -> Any:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: choose from {', '.join(ROLES)}")
 
-    async def check(request: Request, session: _Session) -> User:
+    async def check(request: Request, session: OptionalDeskSession) -> User:
         if session is None:
             raise DeskRedirect(_login_url(request))
         if not session.user.allows(role):
@@ -269,7 +268,7 @@ def require_editor_session(role: str = "editor") -> Any:
     return Depends(check)
 
 
-async def csrf_protect(request: Request, session: _Session) -> None:
+async def csrf_protect(request: Request, session: OptionalDeskSession) -> None:
     """A dependency: a POST, PUT, PATCH or DELETE must come from a signed-in session and carry its CSRF token
     (``csrf_token`` form field or ``X-CSRF-Token`` header): 303 to the sign-in page without a session, 403 without
     the right token. Other methods pass."""
@@ -277,7 +276,7 @@ async def csrf_protect(request: Request, session: _Session) -> None:
         return
     if session is None:
         raise DeskRedirect(_login_url(request))
-    sent = request.headers.get(CSRF_HEADER) or (await _form(request)).get(CSRF_FIELD)
+    sent = request.headers.get(CSRF_HEADER) or (await read_form(request)).get(CSRF_FIELD)
     if not _same(sent, session.csrf):
         raise DeskPage(403, "Form expired", _FORM_EXPIRED)
 
@@ -299,8 +298,8 @@ def _login_page(
     request: Request, status: int = 200, *, error: str = "", username: str = "", next_path: str
 ) -> Response:
     csrf = _login_csrf(request)
-    root = _root(request)
-    response = _page(
+    root = root_path(request)
+    response = render_page(
         request,
         "desk_login.html",
         status,
@@ -315,7 +314,7 @@ def _login_page(
 
 
 @login_router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, session: _Session) -> Response:
+async def login_form(request: Request, session: OptionalDeskSession) -> Response:
     next_path = safe_next(request, request.query_params.get("next"))
     if session is not None:
         return RedirectResponse(next_path, 303, headers={"Cache-Control": "no-store"})
@@ -349,7 +348,7 @@ async def _count_failure(request: Request, username: str) -> None:
 
 def _sign_in(request: Request, username: str, password: str) -> tuple[User, str] | None:
     """Check the password and open a session (in a worker thread): ``(user, token)`` or None."""
-    db, config = _state(request).database(), _config(request)
+    db, config = service_state(request).database(), _config(request)
     user = authenticate(db, username, password)
     if user is None:
         return None
@@ -363,9 +362,9 @@ def _sign_in(request: Request, username: str, password: str) -> tuple[User, str]
 
 @login_router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     if not _same(form.get(CSRF_FIELD), request.cookies.get(CSRF_COOKIE)):
-        raise DeskPage(403, "Form expired", _FORM_EXPIRED, link=f"{_root(request)}/desk/login")
+        raise DeskPage(403, "Form expired", _FORM_EXPIRED, link=f"{root_path(request)}/desk/login")
     username, password = form.get("username", "").strip(), form.get("password", "")
     next_path = safe_next(request, form.get("next"))
     await _limit_login(request, username)
@@ -375,7 +374,7 @@ async def login(request: Request) -> Response:
         return _login_page(request, 401, error=_WRONG_PASSWORD, username=username[:_MAX_USERNAME], next_path=next_path)
     response = RedirectResponse(next_path, 303, headers={"Cache-Control": "no-store"})
     _set_cookie(response, request, SESSION_COOKIE, signed_in[1], "/")
-    _clear_cookie(response, request, CSRF_COOKIE, f"{_root(request)}/desk/login")
+    _clear_cookie(response, request, CSRF_COOKIE, f"{root_path(request)}/desk/login")
     return response
 
 
@@ -383,10 +382,10 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, session: _Session) -> Response:
+async def logout(request: Request, session: OptionalDeskSession) -> Response:
     if session is not None:  # csrf_protect saw to it
-        await run_in_threadpool(close_session, _state(request).database(), session.token)
-    response = RedirectResponse(f"{_root(request)}/desk/login", 303, headers={"Cache-Control": "no-store"})
+        await run_in_threadpool(close_session, service_state(request).database(), session.token)
+    response = RedirectResponse(f"{root_path(request)}/desk/login", 303, headers={"Cache-Control": "no-store"})
     _clear_cookie(response, request, SESSION_COOKIE, "/")
     return response
 
@@ -399,7 +398,7 @@ async def _desk_page(request: Request, exc: Exception) -> Response:
     session = getattr(request.state, "desk_session", None)
     csrf = session.csrf if session is not None else ""
     link = {"href": exc.link, "text": "Back to the sign-in page"} if exc.link else None
-    response = _page(
+    response = render_page(
         request, "desk_message.html", exc.status, title=exc.title, message=exc.message, csrf=csrf, link=link
     )
     response.headers.update(exc.headers)

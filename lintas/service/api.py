@@ -24,29 +24,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from lintas.article import Article, Block, Edition
 from lintas.engines import Engine as TranslationEngine
 from lintas.engines import get_engine
 from lintas.errors import InputError
-from lintas.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.ingest import ensure_indonesian
-from lintas.ingest._common import build_article, field_path, validation_message
-from lintas.inline import parse_inline, plain_text
-from lintas.languages import TARGETS, parse_targets
+from lintas.ingest.common import build_article, field_path, validation_message
 from lintas.publish.render import render_edition_html, render_source_html
+from lintas.service.auth import require
+from lintas.service.errors import ApiError
+from lintas.service.metrics import CONTENT_TYPE_LATEST, Metrics
+from lintas.service.pagecache import PageCache
 from lintas.store import repo
 from lintas.store.db import transaction
-
-from .auth import require
-from .errors import ApiError
-from .metrics import CONTENT_TYPE_LATEST, Metrics
-from .pagecache import PageCache
+from lintas.text.article import Article, Block, Edition
+from lintas.text.ids import ARTICLE_ID_RULE, is_article_id
+from lintas.text.inline import parse_inline, plain_text
+from lintas.text.languages import TARGETS, parse_targets
 
 __all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
 MAX_TRANSLATE_CHARS = 2000
 MAX_REVISION = 2**31 - 1  # the revision columns are 32-bit on PostgreSQL: a bigger number is a 422, not a 500
-_JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleInput"}}}
+ARTICLE_JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleInput"}}}
 _TRANSLATE_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/TranslateRequest"}}}
 
 
@@ -77,12 +76,12 @@ class ServiceState:
         """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
         with self._make_lock:
             if self.translator is None:
-                from lintas.pipeline import Options
+                from lintas.pipeline.translate import Options
 
                 try:
                     engine = get_engine(self.engine_name)
-                    from lintas.glossary import configured_glossary
                     from lintas.store.glossary_terms import with_database_terms
+                    from lintas.text.glossary import configured_glossary
 
                     options = Options.from_settings(with_database_terms(configured_glossary(), self.db))
                 except InputError as err:
@@ -97,7 +96,7 @@ class ServiceState:
             close()
 
 
-def _state(request: Request) -> ServiceState:
+def service_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.lintas
     return state
 
@@ -130,7 +129,7 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
-async def _read_json(request: Request) -> Any:
+async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body is empty: send a JSON object")
@@ -159,7 +158,7 @@ def _validation_error(err: ValidationError, what: str) -> ApiError:
     return ApiError(422, "validation_error", validation_message(err, what), field=field_path(tuple(first["loc"])))
 
 
-def _article_from(data: Any, path_id: str | None) -> Article:
+def article_from_json(data: Any, path_id: str | None) -> Article:
     """The article in ``data`` (validated, inline HTML sanitized as the JSON reader does, checked Indonesian)."""
     if not isinstance(data, dict):
         raise ApiError(
@@ -199,7 +198,7 @@ def _article_from(data: Any, path_id: str | None) -> Article:
     return article
 
 
-def _targets(spec: str | None) -> list[str]:
+def parse_target_query(spec: str | None) -> list[str]:
     try:
         return parse_targets(spec)
     except InputError as err:
@@ -258,10 +257,10 @@ def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool,
 
 
 async def _put_article(request: Request, path_id: str | None, targets: str | None) -> JSONResponse:
-    state = _state(request)
-    langs = _targets(targets)
-    data = await _read_json(request)
-    article = await run_in_threadpool(_article_from, data, path_id)
+    state = service_state(request)
+    langs = parse_target_query(targets)
+    data = await read_json(request)
+    article = await run_in_threadpool(article_from_json, data, path_id)
     revision, changed, statuses = await run_in_threadpool(_store, state.database(), article, langs)
     return stored_answer(request, article.id, revision, changed, statuses)
 
@@ -338,7 +337,7 @@ def _edition_headers(edition: Edition) -> dict[str, str]:
 # --- endpoints -----------------------------------------------------------------------------------------------
 
 router = APIRouter()
-_Targets = Annotated[
+TargetsQuery = Annotated[
     str | None, Query(description=f"comma-separated target languages (default: all of {','.join(TARGETS)})")
 ]
 _Revision = Annotated[
@@ -355,9 +354,9 @@ _RevisionPath = Annotated[int, Path(ge=1, le=MAX_REVISION, description="a stored
     dependencies=[require("ingest")],
     status_code=201,
     responses={200: {"description": "same content as the current revision: nothing new"}},
-    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+    openapi_extra={"requestBody": {"required": True, "content": ARTICLE_JSON_BODY}},
 )
-async def put_article(article_id: str, request: Request, targets: _Targets = None) -> JSONResponse:
+async def put_article(article_id: str, request: Request, targets: TargetsQuery = None) -> JSONResponse:
     return await _put_article(request, article_id, targets)
 
 
@@ -368,9 +367,9 @@ async def put_article(article_id: str, request: Request, targets: _Targets = Non
     dependencies=[require("ingest")],
     status_code=201,
     responses={200: {"description": "same content as the current revision: nothing new"}},
-    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+    openapi_extra={"requestBody": {"required": True, "content": ARTICLE_JSON_BODY}},
 )
-async def post_article(request: Request, targets: _Targets = None) -> JSONResponse:
+async def post_article(request: Request, targets: TargetsQuery = None) -> JSONResponse:
     return await _put_article(request, None, targets)
 
 
@@ -381,7 +380,7 @@ async def post_article(request: Request, targets: _Targets = None) -> JSONRespon
     dependencies=[require("read")],
 )
 def get_article(article_id: str, request: Request) -> JSONResponse:
-    with transaction(_state(request).database(), write=False) as conn:
+    with transaction(service_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:
             raise _unknown_article(article_id)
@@ -417,7 +416,7 @@ def get_article(article_id: str, request: Request) -> JSONResponse:
     dependencies=[require("read")],
 )
 def get_revision(article_id: str, revision: _RevisionPath, request: Request) -> JSONResponse:
-    with transaction(_state(request).database(), write=False) as conn:
+    with transaction(service_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:
             raise _unknown_article(article_id)
@@ -439,7 +438,7 @@ def get_revision(article_id: str, revision: _RevisionPath, request: Request) -> 
     dependencies=[require("editor")],
 )
 def delete_publication(article_id: str, request: Request) -> JSONResponse:
-    if not repo.unpublish(_state(request).database(), article_id):
+    if not repo.unpublish(service_state(request).database(), article_id):
         raise _unknown_article(article_id)
     return _json({"id": article_id, "published": False})
 
@@ -452,7 +451,7 @@ def delete_publication(article_id: str, request: Request) -> JSONResponse:
     response_class=HTMLResponse,
 )
 def get_edition_html(article_id: str, lang: str, request: Request, revision: _Revision = None) -> HTMLResponse:
-    edition = _public_edition(_state(request).database(), article_id, _check_lang(lang), revision)
+    edition = _public_edition(service_state(request).database(), article_id, _check_lang(lang), revision)
     source = _href(request, article_id, "source.html") + f"?revision={edition.revision}"
     return HTMLResponse(render_edition_html(edition, original_href=source), headers=_edition_headers(edition))
 
@@ -464,7 +463,7 @@ def get_edition_html(article_id: str, lang: str, request: Request, revision: _Re
     dependencies=[require("read")],
 )
 def get_edition_json(article_id: str, lang: str, request: Request, revision: _Revision = None) -> JSONResponse:
-    edition = _public_edition(_state(request).database(), article_id, _check_lang(lang), revision)
+    edition = _public_edition(service_state(request).database(), article_id, _check_lang(lang), revision)
     return _json(edition.model_dump(mode="json"), headers=_edition_headers(edition))
 
 
@@ -476,7 +475,7 @@ def get_edition_json(article_id: str, lang: str, request: Request, revision: _Re
     response_class=HTMLResponse,
 )
 def get_source_html(article_id: str, request: Request, revision: _Revision = None) -> HTMLResponse:
-    with transaction(_state(request).database(), write=False) as conn:
+    with transaction(service_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:
             raise _unknown_article(article_id)
@@ -489,9 +488,9 @@ def get_source_html(article_id: str, request: Request, revision: _Revision = Non
 
 
 def _translate(state: ServiceState, text: str, to: str) -> dict[str, Any]:
-    from lintas.pipeline import translate_article
+    from lintas.pipeline.translate import translate_article
 
-    # A blank headline is not a unit (lintas.assemble skips it): only the paragraph goes to the engine.
+    # A blank headline is not a unit (lintas.text.assemble skips it): only the paragraph goes to the engine.
     article = Article(id="translate", headline=" ", body=[Block(type="paragraph", html=html.escape(text, quote=False))])
     try:
         ensure_indonesian(article)
@@ -527,8 +526,8 @@ def _translate(state: ServiceState, text: str, to: str) -> dict[str, Any]:
     openapi_extra={"requestBody": {"required": True, "content": _TRANSLATE_BODY}},
 )
 async def post_translate(request: Request) -> JSONResponse:
-    state = _state(request)
-    data = await _read_json(request)
+    state = service_state(request)
+    data = await read_json(request)
     if isinstance(data, dict) and isinstance(data.get("text"), str) and len(data["text"]) > MAX_TRANSLATE_CHARS:
         raise ApiError(
             413,
@@ -563,7 +562,7 @@ def healthz() -> JSONResponse:
 
 @router.get("/readyz", tags=["ops"], summary="The database is reachable and migrated")
 def readyz(request: Request) -> JSONResponse:
-    state = _state(request)
+    state = service_state(request)
     db = state.database()
     try:
         with transaction(db, write=False) as conn:
@@ -581,4 +580,4 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=Response)
 def metrics(request: Request) -> Response:
-    return Response(_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(service_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

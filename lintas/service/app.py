@@ -18,19 +18,18 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import __version__, settings
 from lintas.ingest import MAX_ARTICLE_BYTES
+from lintas.ingest.language import warm_up
+from lintas.service.accounts import install_desk
+from lintas.service.api import ServiceState, component_schemas, router
+from lintas.service.auth import install_security
+from lintas.service.desk import install_desk_pages
+from lintas.service.desk_glossary import router as desk_glossary_router
+from lintas.service.errors import BodyLimitMiddleware, install_error_handlers
+from lintas.service.headers import SecurityHeadersMiddleware, install_docs, public_url_unset
+from lintas.service.metrics import Metrics, MetricsMiddleware
+from lintas.service.public import router as public_router
+from lintas.service.webhooks import install_webhooks
 from lintas.store.db import alembic_config, make_engine, upgrade
-
-from ..ingest.language import warm_up
-from .accounts import install_desk
-from .api import ServiceState, component_schemas, router
-from .auth import install_security
-from .desk import install_desk_pages
-from .desk_glossary import router as desk_glossary_router
-from .errors import BodyLimitMiddleware, install_error_handlers
-from .headers import SecurityHeadersMiddleware, install_docs, public_url_unset
-from .metrics import Metrics, MetricsMiddleware
-from .public import router as public_router
-from .webhooks import install_webhooks
 
 __all__ = [
     "DATABASE_URL_ENV",

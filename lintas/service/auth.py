@@ -30,11 +30,10 @@ from starlette.routing import compile_path
 from starlette.types import Scope
 
 from lintas import settings
+from lintas.service.errors import ApiError
+from lintas.service.ratelimit import PublicRateLimitMiddleware, RateLimits, client_ip
 from lintas.store.keys import KeyInfo, verify_key
 from lintas.store.schema import ROLES
-
-from .errors import ApiError
-from .ratelimit import PublicRateLimitMiddleware, RateLimits, client_ip
 
 __all__ = ["KEY_CACHE_SECONDS", "Auth", "KeyCache", "KeyedRoutes", "install_security", "require", "required_role"]
 

@@ -12,11 +12,11 @@ Server-rendered HTML (Jinja2, autoescaped, no script: the desk's CSP allows none
   flagged segments highlighted with their flags in plain words, an inline correction form per segment, the
   edition's status, confidence and hold reasons, its public page and the change history.
 * ``POST /desk/articles/{id}/{lang}/segments/{segment_id}`` (``text``): a human correction
-  (:func:`lintas.store.review.apply_correction`), written to the translation memory (``LINTAS_MEMORY``).
+  (:func:`lintas.newsroom.editions.apply_correction`), written to the translation memory (``LINTAS_MEMORY``).
 * ``POST /desk/articles/{id}/{lang}/approve`` and ``.../hold`` (optional ``note``); ``POST
   /desk/articles/{id}/unpublish``.
 * ``POST /desk/articles/{id}/{lang}/retranslate`` (``engine``, optional ``segment``): the edition or one segment
-  translated again with one of ``LINTAS_DESK_ENGINES`` (:func:`lintas.store.review.retranslate`); the request
+  translated again with one of ``LINTAS_DESK_ENGINES`` (:func:`lintas.newsroom.editions.retranslate`); the request
   waits for the engine.
 """
 
@@ -37,15 +37,23 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
 from lintas.errors import InputError
-from lintas.glossary import Term
-from lintas.languages import TARGETS, get_language
+from lintas.newsroom import editions as review
 from lintas.publish.site import page_path
 from lintas.quality.estimate import explain
-from lintas.store import glossary_terms, repo, review, site
+from lintas.service.accounts import (
+    DeskPage,
+    csrf_protect,
+    desk_session,
+    read_form,
+    render_page,
+    require_editor_session,
+    root_path,
+)
+from lintas.service.api import service_state
+from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
-
-from .accounts import DeskPage, _form, _page, _root, csrf_protect, desk_session, require_editor_session
-from .api import _state
+from lintas.text.glossary import Term
+from lintas.text.languages import TARGETS, get_language
 
 __all__ = ["PAGE_SIZE", "DeskResources", "install_desk_pages", "router"]
 
@@ -103,9 +111,9 @@ class DeskResources:
         with self._lock:
             if name not in self._engines:
                 from lintas.engines import get_engine
-                from lintas.glossary import configured_glossary
-                from lintas.pipeline import Options
+                from lintas.pipeline.translate import Options
                 from lintas.store.glossary_terms import with_database_terms
+                from lintas.text.glossary import configured_glossary
 
                 try:
                     glossary = with_database_terms(configured_glossary(), bind)
@@ -118,7 +126,7 @@ class DeskResources:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
         with self._lock:
             if not self._opened:
-                from lintas.memory import configured_memory
+                from lintas.store.memory import configured_memory
 
                 try:
                     self._memory = configured_memory()
@@ -140,7 +148,7 @@ class DeskResources:
 
 
 def _notify_config() -> Any:
-    from lintas.notify import NotifyConfig
+    from lintas.newsroom.notify import NotifyConfig
 
     try:
         config = NotifyConfig.from_settings()
@@ -213,7 +221,7 @@ def _when(value: datetime | None) -> str:
 
 def _view_url(request: Request, article_id: str, lang: str, done: str = "") -> str:
     query = {"lang": lang, **({"done": done} if done else {})}
-    return f"{_root(request)}/desk/articles/{quote(article_id, safe='')}?{urlencode(query)}"
+    return f"{root_path(request)}/desk/articles/{quote(article_id, safe='')}?{urlencode(query)}"
 
 
 def _not_found(what: str) -> DeskPage:
@@ -242,7 +250,7 @@ def _list_context(request: Request) -> dict[str, Any]:
     except ValueError:
         page = 1
     rows = review.desk_rows(
-        _state(request).database(),
+        service_state(request).database(),
         status=status or None,
         flagged=True if flagged else None,
         lang=lang or None,
@@ -251,7 +259,7 @@ def _list_context(request: Request) -> dict[str, Any]:
         offset=(page - 1) * PAGE_SIZE,
     )
     more = len(rows) > PAGE_SIZE
-    root = _root(request)
+    root = root_path(request)
     articles = []
     for row in rows[:PAGE_SIZE]:
         editions = []
@@ -302,7 +310,9 @@ def _list_context(request: Request) -> dict[str, Any]:
 async def desk_list(request: Request, user: Annotated[User, _EDITOR]) -> Response:
     context = await run_in_threadpool(_list_context, request)
     csrf = await _csrf(request)
-    return _page(request, "desk_list.html", user=user, csrf=csrf, root=_root(request), nav="articles", **context)
+    return render_page(
+        request, "desk_list.html", user=user, csrf=csrf, root=root_path(request), nav="articles", **context
+    )
 
 
 # --- the side-by-side view -----------------------------------------------------------------------------------
@@ -368,7 +378,7 @@ def _changes(bind: Any, article_id: str) -> list[dict[str, str]]:
 
 
 def _view_context(request: Request, article_id: str, lang: str | None) -> dict[str, Any]:
-    db = _state(request).database()
+    db = service_state(request).database()
     article = repo.get_article(db, article_id)
     info = repo.article_info(db, article_id)
     if article is None or info is None:
@@ -379,7 +389,7 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         held = [code for code in with_edition if statuses[code]["edition_status"] == "held"]
         lang = (held or with_edition or list(TARGETS))[0]
     edition = review.desk_edition(db, article_id, lang)
-    root = _root(request)
+    root = root_path(request)
     tabs = []
     for code in TARGETS:
         status_key = (statuses.get(code) or {}).get("edition_status")
@@ -448,7 +458,9 @@ async def desk_article(request: Request, article_id: str, user: Annotated[User, 
     context = await run_in_threadpool(_view_context, request, article_id, lang)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""), "")
     csrf = await _csrf(request)
-    return _page(request, "desk_article.html", user=user, csrf=csrf, done=done, root=_root(request), nav="", **context)
+    return render_page(
+        request, "desk_article.html", user=user, csrf=csrf, done=done, root=root_path(request), nav="", **context
+    )
 
 
 # --- changes -------------------------------------------------------------------------------------------------
@@ -477,13 +489,13 @@ async def correct_segment(
     request: Request, article_id: str, lang: str, segment_id: str, user: Annotated[User, _EDITOR]
 ) -> Response:
     _check_lang(lang)
-    text = (await _form(request)).get("text", "").replace("\r\n", "\n").strip()
+    text = (await read_form(request)).get("text", "").replace("\r\n", "\n").strip()
     if not text:
         raise _bad_input(request, article_id, lang, "The correction is empty: write the segment's translation.")
     if len(text) > MAX_CORRECTION_CHARS:
         raise _bad_input(request, article_id, lang, f"The correction is over {MAX_CORRECTION_CHARS} characters.")
     resources = _resources(request)
-    db = _state(request).database()
+    db = service_state(request).database()
 
     def correct() -> None:
         review.apply_correction(
@@ -500,8 +512,8 @@ def _anchor(segment_id: str) -> str:
 
 async def _set_status(request: Request, article_id: str, lang: str, status: str, user: User) -> Response:
     _check_lang(lang)
-    note = (await _form(request)).get("note", "").strip()[:MAX_NOTE_CHARS] or None
-    db, notify = _state(request).database(), _resources(request).notify
+    note = (await read_form(request)).get("note", "").strip()[:MAX_NOTE_CHARS] or None
+    db, notify = service_state(request).database(), _resources(request).notify
     await _call(
         request,
         article_id,
@@ -523,9 +535,9 @@ async def hold(request: Request, article_id: str, lang: str, user: Annotated[Use
 
 @router.post("/articles/{article_id}/unpublish")
 async def unpublish(request: Request, article_id: str, user: Annotated[User, _EDITOR]) -> Response:
-    lang = (await _form(request)).get("lang", "")
+    lang = (await read_form(request)).get("lang", "")
     lang = lang if lang in TARGETS else TARGETS[0]
-    found = await run_in_threadpool(repo.unpublish, _state(request).database(), article_id)
+    found = await run_in_threadpool(repo.unpublish, service_state(request).database(), article_id)
     if not found:
         raise _not_found(f"There is no article “{article_id[:200]}”.")
     return _redirect(_view_url(request, article_id, lang, "unpublished"))
@@ -534,15 +546,15 @@ async def unpublish(request: Request, article_id: str, user: Annotated[User, _ED
 @router.post("/articles/{article_id}/{lang}/names")
 async def confirm_name(request: Request, article_id: str, lang: str, user: Annotated[User, _EDITOR]) -> Response:
     """An editor confirms (or corrects) how ``lang`` writes a name (``source``, ``form``): it becomes a glossary term,
-    so every later article uses it (lintas.names resolves the glossary first)."""
+    so every later article uses it (lintas.pipeline.names resolves the glossary first)."""
     _check_lang(lang)
-    form = await _form(request)
+    form = await read_form(request)
     source, written = form.get("source", "").strip(), form.get("form", "").strip()
     if not source or not written:
         raise _bad_input(request, article_id, lang, "Give the name and how this edition should write it.")
     if len(source) > MAX_NOTE_CHARS or len(written) > MAX_NOTE_CHARS:
         raise _bad_input(request, article_id, lang, f"A name is at most {MAX_NOTE_CHARS} characters.")
-    db = _state(request).database()
+    db = service_state(request).database()
 
     def save() -> None:
         existing = glossary_terms.get_term(db, source)
@@ -565,10 +577,10 @@ async def confirm_name(request: Request, article_id: str, lang: str, user: Annot
 async def retranslate(request: Request, article_id: str, lang: str, user: Annotated[User, _EDITOR]) -> Response:
     """Translate the edition, or one segment of it (form field ``segment``), again with the engine in ``engine``."""
     _check_lang(lang)
-    form = await _form(request)
+    form = await read_form(request)
     segment_id = form.get("segment", "").strip() or None
     resources = _resources(request)
-    db = _state(request).database()
+    db = service_state(request).database()
 
     def run() -> None:
         engine, options = resources.engine(form.get("engine", "").strip(), db)

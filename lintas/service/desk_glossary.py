@@ -25,21 +25,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lintas.errors import InputError
-from lintas.glossary import (
+from lintas.service.accounts import (
+    DeskPage,
+    OptionalDeskSession,
+    csrf_protect,
+    read_form,
+    render_page,
+    require_editor_session,
+    root_path,
+)
+from lintas.service.api import service_state
+from lintas.store import glossary_terms as store
+from lintas.store.accounts import User
+from lintas.text.glossary import (
     Glossary,
     Term,
-    _fold,
     configured_glossary,
+    fold,
     starter_glossary,
     term_from_mapping,
     terms_to_csv,
 )
-from lintas.languages import TARGETS, get_language
-from lintas.store import glossary_terms as store
-from lintas.store.accounts import User
-
-from .accounts import DeskPage, _form, _page, _root, _Session, csrf_protect, require_editor_session
-from .api import _state
+from lintas.text.languages import TARGETS, get_language
 
 __all__ = ["router"]
 
@@ -73,21 +80,21 @@ def _file_glossary() -> Glossary:
 
 
 def _origin(term: Term) -> str:
-    starter = {_fold(t.source): t for t in starter_glossary().terms}
-    return "starter" if starter.get(_fold(term.source)) is term else "file"
+    starter = {fold(t.source): t for t in starter_glossary().terms}
+    return "starter" if starter.get(fold(term.source)) is term else "file"
 
 
 def _rows(bind: Any, query: str) -> tuple[list[Row], int]:
     """The merged glossary's rows matching ``query`` (by source), and how many terms it has in all."""
-    files = {_fold(t.source): t for t in _file_glossary().terms}
-    desk = {_fold(t.source): t for t in store.list_terms(bind)}
+    files = {fold(t.source): t for t in _file_glossary().terms}
+    desk = {fold(t.source): t for t in store.list_terms(bind)}
     rows = [Row(t, _origin(t)) for key, t in files.items() if key not in desk]
     rows += [Row(t, "desk", _origin(files[key]) if key in files else "") for key, t in desk.items()]
     total = len(rows)
-    needle = _fold(query)
+    needle = fold(query)
     if needle:
         rows = [r for r in rows if store._matches(r.term, needle)]
-    return sorted(rows, key=lambda r: _fold(r.term.source)), total
+    return sorted(rows, key=lambda r: fold(r.term.source)), total
 
 
 def _form_values(term: Term | None) -> dict[str, str]:
@@ -148,7 +155,7 @@ def _term_from_form(fields: dict[str, str]) -> tuple[Term | None, list[str]]:
 
 
 def _here(request: Request, path: str, **query: str) -> str:
-    url = f"{_root(request)}/desk/glossary{path}"
+    url = f"{root_path(request)}/desk/glossary{path}"
     return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -163,12 +170,12 @@ def _term_page(
     errors: list[str] | None = None,
     origin: str = "",
 ) -> Response:
-    return _page(
+    return render_page(
         request,
         "desk_glossary_term.html",
         status,
         user=user,
-        root=_root(request),
+        root=root_path(request),
         nav="glossary",
         csrf=session.csrf,
         values=values,
@@ -189,7 +196,7 @@ _DONE = {
 
 
 @router.get("/glossary", response_class=HTMLResponse)
-async def glossary_page(request: Request, user: _Editor, session: _Session) -> Response:
+async def glossary_page(request: Request, user: _Editor, session: OptionalDeskSession) -> Response:
     return await _list_page(request, user, session)
 
 
@@ -198,19 +205,19 @@ async def _list_page(
 ) -> Response:
     assert session is not None  # require_editor_session saw to it
     query = request.query_params.get("q", "").strip()[:200]
-    rows, total = await run_in_threadpool(_rows, _state(request).database(), query)
+    rows, total = await run_in_threadpool(_rows, service_state(request).database(), query)
     done = request.query_params.get("done", "")
     notice = ""
     if done in _DONE and not import_error:
         notice = _DONE[done].format(
             source=request.query_params.get("source", "")[:300], count=request.query_params.get("count", "0")[:10]
         )
-    return _page(
+    return render_page(
         request,
         "desk_glossary.html",
         status,
         user=user,
-        root=_root(request),
+        root=root_path(request),
         nav="glossary",
         csrf=session.csrf,
         rows=rows,
@@ -221,30 +228,30 @@ async def _list_page(
         notice=notice,
         import_error=import_error,
         csv_text=csv_text,
-        home=f"{_root(request)}/desk/",
+        home=f"{root_path(request)}/desk/",
         search_action=_here(request, ""),
         new_url=_here(request, "/new"),
         edit_base=_here(request, "/edit"),
         delete_action=_here(request, "/delete"),
         import_action=_here(request, "/import"),
-        csv_url=f"{_root(request)}/desk/glossary.csv",
+        csv_url=f"{root_path(request)}/desk/glossary.csv",
     )
 
 
 @router.get("/glossary/new", response_class=HTMLResponse)
-async def new_term(request: Request, user: _Editor, session: _Session) -> Response:
+async def new_term(request: Request, user: _Editor, session: OptionalDeskSession) -> Response:
     return _term_page(request, user, session, _form_values(None), is_new=True)
 
 
 @router.get("/glossary/edit", response_class=HTMLResponse)
-async def edit_term(request: Request, user: _Editor, session: _Session) -> Response:
+async def edit_term(request: Request, user: _Editor, session: OptionalDeskSession) -> Response:
     source = request.query_params.get("source", "").strip()
-    bind = _state(request).database()
+    bind = service_state(request).database()
     term = await run_in_threadpool(store.get_term, bind, source) if source else None
     origin = "desk"
     if term is None:  # a starter or file term: the form makes a desk copy that overrides it
-        files = {_fold(t.source): t for t in _file_glossary().terms}
-        term = files.get(_fold(source)) if source else None
+        files = {fold(t.source): t for t in _file_glossary().terms}
+        term = files.get(fold(source)) if source else None
         if term is None:
             raise DeskPage(404, "No such term", f"The glossary has no term “{source}”.", link=_here(request, ""))
         origin = _origin(term)
@@ -252,11 +259,11 @@ async def edit_term(request: Request, user: _Editor, session: _Session) -> Respo
 
 
 @router.post("/glossary", response_class=HTMLResponse)
-async def save_term(request: Request, user: _Editor, session: _Session) -> Response:
-    fields = await _form(request)
+async def save_term(request: Request, user: _Editor, session: OptionalDeskSession) -> Response:
+    fields = await read_form(request)
     is_new = fields.get("new") == "1"
     term, errors = _term_from_form(fields)
-    bind = _state(request).database()
+    bind = service_state(request).database()
     if term is not None and is_new and await run_in_threadpool(store.get_term, bind, term.source) is not None:
         errors = [f"The desk already has a term “{term.source}”: edit that one instead."]
     if term is None or errors:
@@ -269,8 +276,8 @@ async def save_term(request: Request, user: _Editor, session: _Session) -> Respo
 
 @router.post("/glossary/delete")
 async def delete_term(request: Request, user: _Editor) -> Response:
-    source = (await _form(request)).get("source", "").strip()
-    deleted = await run_in_threadpool(store.delete_term, _state(request).database(), source, user.username)
+    source = (await read_form(request)).get("source", "").strip()
+    deleted = await run_in_threadpool(store.delete_term, service_state(request).database(), source, user.username)
     if not deleted:
         raise DeskPage(404, "No such term", f"The desk has no term “{source}” to delete.", link=_here(request, ""))
     return RedirectResponse(_here(request, "", done="deleted", source=source), 303)
@@ -278,7 +285,7 @@ async def delete_term(request: Request, user: _Editor) -> Response:
 
 @router.get("/glossary.csv")
 async def export(request: Request, user: _Editor) -> Response:
-    bind = _state(request).database()
+    bind = service_state(request).database()
     everything = request.query_params.get("scope") == "all"
     if everything:
         rows, _total = await run_in_threadpool(_rows, bind, "")
@@ -295,8 +302,8 @@ async def export(request: Request, user: _Editor) -> Response:
 
 
 @router.post("/glossary/import", response_class=HTMLResponse)
-async def import_terms(request: Request, user: _Editor, session: _Session) -> Response:
-    text = (await _form(request)).get("csv", "")
+async def import_terms(request: Request, user: _Editor, session: OptionalDeskSession) -> Response:
+    text = (await read_form(request)).get("csv", "")
     error = ""
     if not text.strip():
         error = "Paste the CSV first (the first row names the columns)."
@@ -304,7 +311,7 @@ async def import_terms(request: Request, user: _Editor, session: _Session) -> Re
         error = f"The CSV is too long: at most {_MAX_CSV:,} characters at a time."
     else:
         try:
-            count = await run_in_threadpool(store.import_csv, _state(request).database(), text, user.username)
+            count = await run_in_threadpool(store.import_csv, service_state(request).database(), text, user.username)
         except ValueError as exc:
             error = f"Nothing was imported. {exc}"
         else:

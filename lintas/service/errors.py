@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lintas.errors import EngineError, InputError, LintasError, ModelError
-from lintas.ingest._common import field_path
+from lintas.ingest.common import field_path
 
 __all__ = ["ApiError", "BodyLimitMiddleware", "error_body", "install_error_handlers"]
 

@@ -8,7 +8,7 @@ Several apps can live in one process (tests do): nothing is registered on the gl
   (``route`` is the route's template, e.g. ``/v1/articles/{article_id}``, so ids never become labels).
 * ``lintas_translate_request_seconds``: the synchronous ``POST /v1/translate``.
 * The translation work itself (time per article and language, segments per second, segment-cache hits) is
-  measured where it happens, in each worker process: :mod:`lintas.telemetry` (``lintas worker --metrics-port``).
+  measured where it happens, in each worker process: :mod:`lintas.newsroom.telemetry` (``lintas worker --metrics-port``).
 """
 
 from __future__ import annotations

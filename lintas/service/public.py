@@ -23,7 +23,6 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lintas import settings
-from lintas.languages import LANGUAGES, TARGETS, get_language
 from lintas.publish.render import SiteLinks, render_edition_html, render_source_html
 from lintas.publish.site import (
     SITEMAP_PAGE_SIZE,
@@ -35,9 +34,9 @@ from lintas.publish.site import (
     section_slug,
     slugify,
 )
+from lintas.service.api import service_state
 from lintas.store import repo, site
-
-from .api import _state
+from lintas.text.languages import LANGUAGES, TARGETS, get_language
 
 __all__ = ["router", "FEED_SIZE", "PUBLIC_LANGS"]
 
@@ -82,7 +81,7 @@ _Lang = Annotated[str, Path(description="id (the Indonesian original) or a targe
 
 def _cached(request: Request, make: Callable[[], Response]) -> Response:
     """``make()``'s answer, or the one kept for this path and base URL while the site has not changed."""
-    state = _state(request)
+    state = service_state(request)
     version = site.version(state.database())
     return state.pages.answer(request, version, (request.url.path, _base_url(request)), make)
 
@@ -95,7 +94,7 @@ def page(lang: _Lang, section: str, article_id: str, slug: str, request: Request
 def _page(lang: str, section: str, article_id: str, slug: str, request: Request) -> Response:
     if lang not in PUBLIC_LANGS:
         return _not_found("en", f"no such language {lang!r}: pages are in {', '.join(PUBLIC_LANGS)}")
-    db = _state(request).database()
+    db = service_state(request).database()
     info = site.public_article(db, article_id)
     if info is None:
         return _not_found(lang, f"no article {article_id!r}")
@@ -142,7 +141,7 @@ def _feed(lang: str, request: Request) -> Response:
     if lang not in PUBLIC_LANGS:
         return _not_found("en", f"no feed for {lang!r}: feeds are in {', '.join(PUBLIC_LANGS)}")
     base = _base_url(request)
-    listings = site.latest(_state(request).database(), lang, FEED_SIZE)
+    listings = site.latest(service_state(request).database(), lang, FEED_SIZE)
     items = [
         (item.item, base + page_path(lang, item.section, item.article_id, item.item.headline), item.updated_at)
         for item in listings
@@ -159,7 +158,7 @@ def sitemap_index(request: Request) -> Response:
 
 def _sitemap_index(request: Request) -> Response:
     base = _base_url(request)
-    pages = max(1, -(-site.count_public(_state(request).database()) // SITEMAP_PAGE_SIZE))
+    pages = max(1, -(-site.count_public(service_state(request).database()) // SITEMAP_PAGE_SIZE))
     body = render_sitemap_index([f"{base}/sitemaps/{n}.xml" for n in range(pages)])
     return Response(body, media_type=_XML, headers=_CACHE)
 
@@ -173,7 +172,7 @@ def sitemap(number: str, request: Request) -> Response:
 
 def _sitemap_page(number: int, request: Request) -> Response:
     base = _base_url(request)
-    articles = site.sitemap_page(_state(request).database(), number, SITEMAP_PAGE_SIZE)
+    articles = site.sitemap_page(service_state(request).database(), number, SITEMAP_PAGE_SIZE)
     if not articles and number > 0:
         return _not_found("en", f"there is no sitemap page {number}")
     pages = [(alternates(base, a.section, a.id, {"id": a.headline, **a.headlines}), a.updated_at) for a in articles]

@@ -31,15 +31,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lintas import settings
 from lintas.errors import InputError
-
-from .errors import ApiError, error_body
+from lintas.service.errors import ApiError, error_body
 
 __all__ = ["RateLimits", "PublicRateLimitMiddleware", "client_ip"]
 
 _OFF = ("", "off", "none")
 
 
-def _item(setting: str) -> RateLimitItem | None:
+def rate_limit_item(setting: str) -> RateLimitItem | None:
     value = settings.get(setting).strip()
     if value.lower() in _OFF:
         return None
@@ -71,7 +70,7 @@ class RateLimits:
     @classmethod
     def from_settings(cls) -> RateLimits:
         storage = settings.get("rate_limit_storage").strip() or "memory://"
-        return cls(_item("rate_limit"), _item("public_rate_limit"), storage)
+        return cls(rate_limit_item("rate_limit"), rate_limit_item("public_rate_limit"), storage)
 
     def _hit(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> int | None:
         if self.limiter.hit(item, *identifiers):

@@ -11,7 +11,7 @@ The body is the article JSON, as for ``PUT /v1/articles/{id}`` (``?targets=`` to
 * ``X-Lintas-Signature``: ``sha256=`` and the hex HMAC-SHA256, keyed with ``LINTAS_WEBHOOK_SECRET``, of
   ``f"{timestamp}.{delivery}."`` followed by the raw body bytes (401 ``bad_signature``); with a query string
   (``?targets=en,ar``), of ``f"{timestamp}.{delivery}.?{query}."`` and the body, ``query`` as sent
-  (:mod:`lintas.signature`), so that nobody can change the languages of a signed delivery.
+  (:mod:`lintas.newsroom.signing`), so that nobody can change the languages of a signed delivery.
 
 The signature is checked on the raw bytes before the body is parsed. Without ``LINTAS_WEBHOOK_SECRET`` the
 endpoint answers 503 ``webhook_not_configured``. Signing, in Python::
@@ -41,14 +41,21 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
-from lintas.article import Article
 from lintas.errors import InputError
-from lintas.signature import sign, verify
+from lintas.newsroom.signing import sign, verify
+from lintas.service.api import (
+    ARTICLE_JSON_BODY,
+    TargetsQuery,
+    article_from_json,
+    parse_target_query,
+    read_json,
+    service_state,
+    stored_answer,
+)
+from lintas.service.errors import ApiError
 from lintas.store import receipts, repo
 from lintas.store.db import transaction, utcnow
-
-from .api import _JSON_BODY, _article_from, _read_json, _state, _Targets, _targets, stored_answer
-from .errors import ApiError
+from lintas.text.article import Article
 
 __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
 
@@ -125,18 +132,18 @@ router = APIRouter()
     summary="Store an article pushed by the CMS, signed with HMAC-SHA256 (no API key; see docs/security.md)",
     status_code=201,
     responses={200: {"description": "same content as the current revision: nothing new"}},
-    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+    openapi_extra={"requestBody": {"required": True, "content": ARTICLE_JSON_BODY}},
 )
-async def cms_webhook(request: Request, targets: _Targets = None) -> JSONResponse:
+async def cms_webhook(request: Request, targets: TargetsQuery = None) -> JSONResponse:
     config: WebhookConfig = request.app.state.lintas_webhook
     if not config.secret:
         raise ApiError(503, "webhook_not_configured", "the CMS webhook is off: LINTAS_WEBHOOK_SECRET is not set")
     timestamp, delivery, signature = _headers(request)
     query = request.scope.get("query_string", b"").decode("utf-8", "surrogateescape")  # as sent: signed
     _verify(config, timestamp, delivery, signature, await request.body(), query)
-    langs = _targets(targets)
-    article = await run_in_threadpool(_article_from, await _read_json(request), None)
-    db = _state(request).database()
+    langs = parse_target_query(targets)
+    article = await run_in_threadpool(article_from_json, await read_json(request), None)
+    db = service_state(request).database()
     revision, changed, statuses = await run_in_threadpool(_store, db, delivery, article, langs, config.tolerance)
     return stored_answer(request, article.id, revision, changed, statuses)
 

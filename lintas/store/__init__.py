@@ -13,11 +13,11 @@ by Alembic (:func:`upgrade`). Nothing here knows about HTTP or workers' processe
 
 from __future__ import annotations
 
-from .db import Bind, make_engine, transaction, upgrade
-from .keys import KeyInfo, create_key, list_keys, revoke_key, role_allows, verify_key
-from .queue import Job, claim, complete, counts, fail, next_due, renew
-from .receipts import claim_delivery, prune_receipts
-from .repo import (
+from lintas.store.db import Bind, make_engine, transaction, upgrade
+from lintas.store.keys import KeyInfo, create_key, list_keys, revoke_key, role_allows, verify_key
+from lintas.store.queue import Job, claim, complete, counts, fail, next_due, renew
+from lintas.store.receipts import claim_delivery, prune_receipts
+from lintas.store.repo import (
     ArticleInfo,
     RevisionInfo,
     article_info,

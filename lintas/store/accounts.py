@@ -27,9 +27,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import Bind, transaction, utcnow
-from .keys import role_allows
-from .schema import ROLES, sessions, users
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.keys import role_allows
+from lintas.store.schema import ROLES, sessions, users
 
 __all__ = [
     "User",

@@ -1,9 +1,9 @@
 """Glossary terms kept in the database (table ``glossary_terms``): what editors add and change in the desk.
 
-Each row holds one :class:`~lintas.glossary.Term` as JSON (the YAML entry format of
-:func:`~lintas.glossary.term_to_mapping`), keyed by its ``source`` as written. Deleting a term is a soft delete
+Each row holds one :class:`~lintas.text.glossary.Term` as JSON (the YAML entry format of
+:func:`~lintas.text.glossary.term_to_mapping`), keyed by its ``source`` as written. Deleting a term is a soft delete
 (``deleted_at``); saving it again brings it back. CSV import and export use the glossary's own CSV format
-(:data:`lintas.glossary.CSV_COLUMNS`), so a file from ``lintas glossary export`` imports as it is.
+(:data:`lintas.text.glossary.CSV_COLUMNS`), so a file from ``lintas glossary export`` imports as it is.
 
 :class:`DatabaseGlossary` is how translation sees these terms: the starter glossary and the ``LINTAS_GLOSSARY``
 files with the database terms on top (a database term wins over a file term with the same source), refreshed
@@ -23,19 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lintas.errors import InputError
-from lintas.glossary import (
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.schema import glossary_terms
+from lintas.text.glossary import (
     Glossary,
     Term,
     TermHit,
-    _fold,
+    fold,
     term_from_mapping,
     term_to_mapping,
     terms_from_csv,
     terms_to_csv,
 )
-
-from .db import Bind, transaction, utcnow
-from .schema import glossary_terms
 
 __all__ = [
     "DatabaseGlossary",
@@ -71,7 +70,7 @@ def term_from_json(text: str, where: str = "stored term") -> Term:
 
 def _matches(term: Term, needle: str) -> bool:
     texts = [term.source, *term.aliases, *(f for forms in term.forms.values() for f in forms)]
-    return any(needle in _fold(t) for t in texts)
+    return any(needle in fold(t) for t in texts)
 
 
 def list_terms(bind: Bind, query: str | None = None) -> list[Term]:
@@ -84,7 +83,7 @@ def list_terms(bind: Bind, query: str | None = None) -> list[Term]:
             .order_by(glossary_terms.c.source)
         ).all()
     terms = [term_from_json(row.term_json, f"stored term {row.source!r}") for row in rows]
-    needle = _fold(query or "")
+    needle = fold(query or "")
     return [t for t in terms if _matches(t, needle)] if needle else terms
 
 

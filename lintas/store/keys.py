@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Row, insert, or_, select, update
 
-from .db import Bind, transaction, utcnow
-from .schema import ROLES, api_keys
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.schema import ROLES, api_keys
 
 __all__ = [
     "MAX_RATE_PER_MINUTE",

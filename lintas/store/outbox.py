@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from .db import Bind, transaction, utcnow
-from .queue import backoff_seconds
-from .repo import _insert
-from .schema import DELIVERY_STATES, deliveries
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.queue import backoff_seconds
+from lintas.store.repo import insert_statement
+from lintas.store.schema import DELIVERY_STATES, deliveries
 
 __all__ = ["Delivery", "MAX_ATTEMPTS", "enqueue", "claim", "delivered", "failed", "counts"]
 
@@ -44,7 +44,7 @@ def enqueue(conn: Connection, urls: Sequence[str], event: str, event_key: str, p
     """Add a delivery of ``payload`` to each URL (inside the caller's transaction); returns how many were new."""
     now = utcnow()
     statement = (
-        _insert(conn, deliveries)
+        insert_statement(conn, deliveries)
         .on_conflict_do_nothing(index_elements=["url", "event", "event_key"])
         .execution_options(preserve_rowcount=True)
     )

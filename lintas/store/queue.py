@@ -24,11 +24,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, update
 
-from lintas.article import Edition
-
-from .db import Bind, is_configured, transaction, utcnow
-from .repo import _insert_edition
-from .schema import JOB_STATES, jobs
+from lintas.store.db import Bind, is_configured, transaction, utcnow
+from lintas.store.repo import insert_edition
+from lintas.store.schema import JOB_STATES, jobs
+from lintas.text.article import Edition
 
 __all__ = [
     "Job",
@@ -166,7 +165,7 @@ def complete(
                 f"edition {edition.id!r}/{edition.target_lang!r} does not belong to job {job_id} "
                 f"({row.article_id!r}/{row.target_lang!r})"
             )
-        if _insert_edition(conn, edition, row.revision) and on_saved is not None:
+        if insert_edition(conn, edition, row.revision) and on_saved is not None:
             on_saved(conn, row.revision)
         now = utcnow()
         conn.execute(

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
-from .db import Bind, transaction, utcnow
-from .repo import _insert
-from .schema import webhook_receipts
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.repo import insert_statement
+from lintas.store.schema import webhook_receipts
 
 __all__ = ["MAX_DELIVERY_ID", "claim_delivery", "prune_receipts"]
 
@@ -25,7 +25,7 @@ def claim_delivery(bind: Bind, delivery_id: str, received_at: datetime | None = 
         raise ValueError(f"a delivery id must be 1 to {MAX_DELIVERY_ID} characters")
     with transaction(bind) as conn:
         statement = (
-            _insert(conn, webhook_receipts)
+            insert_statement(conn, webhook_receipts)
             .values(delivery_id=delivery_id, received_at=received_at or utcnow())
             .on_conflict_do_nothing(index_elements=["delivery_id"])
             .execution_options(preserve_rowcount=True)

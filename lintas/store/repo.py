@@ -24,12 +24,11 @@ from sqlalchemy import Connection, Insert, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from lintas.article import Article, Edition, Flag
-from lintas.ids import check_article_id
 from lintas.ingest.limits import check_translatable
-
-from .db import Bind, transaction, utcnow
-from .schema import article_revisions, articles, editions, jobs, segment_cache
+from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.schema import article_revisions, articles, editions, jobs, segment_cache
+from lintas.text.article import Article, Edition, Flag
+from lintas.text.ids import check_article_id
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
@@ -94,7 +93,7 @@ def content_hash(article: Article) -> str:
     return _sha256(_canonical_json(article.model_dump(mode="json", exclude={"revision"}, exclude_defaults=True)))
 
 
-def _insert(conn: Connection, table: Any) -> Insert:
+def insert_statement(conn: Connection, table: Any) -> Insert:
     """An INSERT that knows ``on_conflict_do_nothing/update`` on the connection's dialect."""
     name = conn.dialect.name
     if name == "postgresql":
@@ -139,7 +138,7 @@ def _enqueue(conn: Connection, article_id: str, revision: int, langs: Sequence[s
         for lang in langs
     ]
     statement = (
-        _insert(conn, jobs)
+        insert_statement(conn, jobs)
         .on_conflict_do_nothing(index_elements=["article_id", "revision", "target_lang"])
         .execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only on request
     )
@@ -182,7 +181,7 @@ def upsert_article(bind: Bind, article: Article, targets: Sequence[str]) -> tupl
     The article's ``revision`` field is ignored (not part of the content hash) and set to the stored revision.
     ``published`` is set on a new article and left as it is afterwards (see :func:`unpublish`).
     Raises ValueError for a malformed target language or one equal to the source language, InputError for an id
-    outside the id grammar (:mod:`lintas.ids`: every way in checks it before, this is the last line) and for an
+    outside the id grammar (:mod:`lintas.text.ids`: every way in checks it before, this is the last line) and for an
     article to translate beyond the limits of :mod:`lintas.ingest.limits` (segment length, segments, text).
     """
     check_article_id(article.id)
@@ -312,10 +311,10 @@ def unpublish(bind: Bind, article_id: str) -> bool:
 # --- editions ------------------------------------------------------------------------------------------------
 
 
-def _insert_edition(conn: Connection, edition: Edition, revision: int) -> bool:
+def insert_edition(conn: Connection, edition: Edition, revision: int) -> bool:
     stored = edition if edition.revision == revision else edition.model_copy(update={"revision": revision})
     statement = (
-        _insert(conn, editions)
+        insert_statement(conn, editions)
         .values(
             article_id=edition.id,
             revision=revision,
@@ -340,7 +339,7 @@ def save_edition(bind: Bind, edition: Edition, revision: int) -> bool:
     (IntegrityError otherwise).
     """
     with transaction(bind) as conn:
-        return _insert_edition(conn, edition, revision)
+        return insert_edition(conn, edition, revision)
 
 
 def get_edition(bind: Bind, article_id: str, lang: str, revision: int | None = None) -> Edition | None:
@@ -418,7 +417,7 @@ def cache_put(bind: Bind, key: str, target: str, flags: Sequence[Flag | dict[str
     """Remember ``target`` (and the flags its checks raised) under ``key``; replaces an earlier entry."""
     flags_json = _canonical_json([Flag.model_validate(flag).model_dump(mode="json") for flag in flags])
     with transaction(bind) as conn:
-        statement = _insert(conn, segment_cache).values(
+        statement = insert_statement(conn, segment_cache).values(
             key=key, target=target, flags_json=flags_json, created_at=utcnow()
         )
         statement = statement.on_conflict_do_update(

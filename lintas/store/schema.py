@@ -3,7 +3,7 @@
 Every time column is :class:`UTCDateTime`: timezone-aware UTC in, timezone-aware UTC out, whatever the backend
 (SQLite keeps no zone, so values are converted to UTC before they are written and read back as UTC).
 
-The translation memory's table lives on :data:`lintas.memory.metadata`; the migrations create it too, so one
+The translation memory's table lives on :data:`lintas.store.memory.metadata`; the migrations create it too, so one
 database can hold everything. :data:`ALL_METADATA` lists both.
 """
 
@@ -32,7 +32,7 @@ from sqlalchemy import (
     true,
 )
 
-from lintas.memory import metadata as memory_metadata
+from lintas.store.memory import metadata as memory_metadata
 
 __all__ = [
     "metadata",
@@ -299,7 +299,7 @@ glossary_terms = Table(  # terms editors add or change in the desk, on top of th
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(300), nullable=False),  # the Indonesian term, as written
-    Column("term_json", Text, nullable=False),  # the whole lintas.glossary.Term as JSON
+    Column("term_json", Text, nullable=False),  # the whole lintas.text.glossary.Term as JSON
     Column("updated_by", String(100), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),  # a removed term stays for the audit

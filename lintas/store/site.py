@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
-from ..article import Article, Edition
-from .db import Bind, transaction
-from .schema import article_revisions, articles, edition_changes, editions
+from lintas.store.db import Bind, transaction
+from lintas.store.schema import article_revisions, articles, edition_changes, editions
+from lintas.text.article import Article, Edition
 
 __all__ = [
     "newest_editions",

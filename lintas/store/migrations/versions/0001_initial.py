@@ -5,7 +5,7 @@ Revises:
 Create Date: 2025-01-01 00:00:00
 
 The tables are written out here rather than imported from :mod:`lintas.store.schema` so that this revision
-keeps describing the schema as it was; ``translation_memory`` replicates :data:`lintas.memory.translation_memory`.
+keeps describing the schema as it was; ``translation_memory`` replicates :data:`lintas.store.memory.translation_memory`.
 """
 
 from __future__ import annotations

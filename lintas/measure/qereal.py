@@ -1,0 +1,571 @@
+"""The quality estimate on real output: translate one half of the dev split with a real engine, score each line
+against the human reference, and measure how well the estimate (and each of its signals alone) predicts it.
+
+``translate_half`` writes one edition JSON per (document, language) into a directory and skips the ones already
+there, so a long run can be stopped and resumed.  Each document becomes an article with one paragraph per line (the
+first line is the headline), so every line of the reference lines up with the segments of one paragraph.
+``line_records`` turns those editions into one record per line: the hypothesis, the reference, sentence chrF, the
+segment features of :mod:`lintas.quality.estimate`, and the edition's status.  ``fit`` (in
+``scripts/fit_quality.py``) learns the estimate from the tune half; ``report`` measures it on the test half.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sacrebleu.metrics import CHRF
+
+from lintas.engines.base import Engine
+from lintas.measure.evaluate import Document
+from lintas.text.article import Article, Block, Edition, SegmentAlignment
+
+if TYPE_CHECKING:
+    from lintas.quality.estimate import QualityModel
+
+__all__ = ["line_article", "translate_half", "LineRecord", "line_records", "sentence_chrf"]
+
+
+def line_article(doc: Document, lines: int | None = None) -> Article:
+    """The document as an article: its first line the headline, each further line a paragraph of its own."""
+    source = doc.source[:lines] if lines else doc.source
+    body = [Block(type="paragraph", html=html.escape(line, quote=False)) for line in source[1:]]
+    return Article(id=_article_id(doc), headline=source[0], body=body)
+
+
+def _article_id(doc: Document) -> str:
+    return re.sub(r"[^\w.-]+", "-", doc.id)
+
+
+def translate_half(
+    docs: Sequence[Document],
+    targets: Sequence[str],
+    engine: Engine,
+    options: object,
+    out: Path,
+    *,
+    lines: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
+    the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped.
+    Returns how many documents were translated now."""
+    from lintas.pipeline.translate import translate_article
+
+    out.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for doc in docs:
+        article = line_article(doc, lines)
+        if all((out / f"{article.id}.{t}.json").is_file() for t in targets):
+            if progress:
+                progress(len(article.body) * len(targets) + len(targets))
+            continue
+        started = time.perf_counter()
+        reports = translate_article(
+            article,
+            list(targets),
+            engine,
+            options=options,  # type: ignore[arg-type]
+            progress=(lambda _lang, n: progress(n)) if progress else None,
+        )
+        seconds = {r.edition.target_lang: round(r.seconds, 2) for r in reports}
+        for report in reports:
+            path = out / f"{article.id}.{report.edition.target_lang}.json"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(report.edition.model_dump_json(indent=1), encoding="utf-8")
+            tmp.replace(path)
+        (out / f"{article.id}.seconds.json").write_text(
+            json.dumps({"total": round(time.perf_counter() - started, 2), **seconds}), encoding="utf-8"
+        )
+        done += 1
+    return done
+
+
+_CHRF = {"zh": CHRF(word_order=0), "ja": CHRF(word_order=0)}
+_CHRF_PP = CHRF(word_order=2)
+
+
+def sentence_chrf(hypothesis: str, reference: str, lang: str) -> float:
+    """Sentence-level chrF (zh, ja) or chrF++ (the others), as the evaluation scores documents."""
+    return _CHRF.get(lang, _CHRF_PP).sentence_score(hypothesis, [reference]).score
+
+
+@dataclass
+class LineRecord:
+    doc: str
+    lang: str
+    line: int  # 0: the headline
+    source: str
+    hypothesis: str
+    reference: str
+    chrf: float
+    segments: list[dict[str, object]] = field(default_factory=list)  # the line's SegmentAlignment dumps
+    status: str = "published"  # the edition's
+    confidence: float = 1.0  # the edition's
+    names: list[dict[str, str]] = field(default_factory=list)  # the edition's name table
+    _parsed: list[tuple[SegmentAlignment, list[float]]] | None = field(default=None, repr=False, compare=False)
+
+    def parsed(self) -> list[tuple[SegmentAlignment, list[float]]]:
+        """The line's segments with their features (computed once: fitting scores every line many times)."""
+        if self._parsed is None:
+            from lintas.quality.estimate import features
+
+            segments = [SegmentAlignment.model_validate(dump) for dump in self.segments]
+            self._parsed = [(s, features(s, self.lang)) for s in segments]
+        return self._parsed
+
+    def estimate(self, model: QualityModel) -> float:
+        """The line's estimate: the length-weighted mean of its segments' (1 for an editor's or the memory's)."""
+        from lintas.quality.estimate import trusted
+
+        total = weighted = 0.0
+        for segment, values in self.parsed():
+            weight = max(1, len(segment.source))
+            quality = 1.0 if trusted(segment) else model.language(self.lang).probability(values)
+            segment.quality = quality
+            total += weight
+            weighted += weight * quality
+        return weighted / total if total else 1.0
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _pivot_signals(edition: Edition, pivot_path: Path) -> None:
+    """Editions made before the pipeline recorded ``pivot_logprob_mean`` get it from their English edition (first
+    attempts only: retries go straight from the source), so older tune runs stay usable."""
+    if edition.target_lang == "en" or not pivot_path.is_file():
+        return
+    if any("pivot_logprob_mean" in s.signals for s in edition.segments):
+        return
+    pivot = {s.id: s.signals for s in Edition.model_validate_json(pivot_path.read_text(encoding="utf-8")).segments}
+    for segment in edition.segments:
+        value = pivot.get(segment.id, {}).get("logprob_mean")
+        if segment.attempts == 1 and segment.origin == "engine" and value is not None:
+            segment.signals["pivot_logprob_mean"] = value
+
+
+def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Path) -> list[LineRecord]:
+    """One record per reference line of every edition found in ``directory`` (documents not translated are skipped)."""
+    records: list[LineRecord] = []
+    for doc in docs:
+        for lang in targets:
+            path = directory / f"{_article_id(doc)}.{lang}.json"
+            if not path.is_file():
+                continue
+            edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
+            _pivot_signals(edition, directory / f"{_article_id(doc)}.en.json")
+            by_line: dict[int, list[object]] = {}
+            for seg in edition.segments:
+                n = 0 if seg.id == "headline" else int(seg.id.split(".")[0][1:]) + 1
+                by_line.setdefault(n, []).append(seg)
+            sep = "" if lang in ("zh", "ja") else " "
+            for n, segs in sorted(by_line.items()):
+                hypothesis = sep.join(_plain(s.target).strip() for s in segs)  # type: ignore[attr-defined]
+                reference = doc.refs[lang][n]
+                records.append(
+                    LineRecord(
+                        doc.id,
+                        lang,
+                        n,
+                        doc.source[n],
+                        hypothesis,
+                        reference,
+                        sentence_chrf(hypothesis, reference, lang),
+                        [s.model_dump() for s in segs],  # type: ignore[attr-defined]
+                        edition.status,
+                        edition.confidence,
+                        [n.model_dump() for n in edition.names],
+                    )
+                )
+    return records
+
+
+# -- fitting (tune half) ------------------------------------------------------------------------------------------
+def _segment_features(record: LineRecord) -> list[float]:
+    """A line's features: the length-weighted mean of its segments' (most lines are one segment)."""
+    from lintas.quality.estimate import FEATURES
+
+    rows = [values for _, values in record.parsed()]
+    weights = [max(1, len(segment.source)) for segment, _ in record.parsed()]
+    total = sum(weights)
+    return [
+        sum(w * r[k] for r, w in zip(rows, weights, strict=True)) / total for k in range(len(FEATURES))
+    ]  # NaN stays
+
+
+def line_estimate(record: LineRecord, model: QualityModel | None = None) -> float:
+    """The estimate for a whole line: the length-weighted mean of its segments' estimates."""
+    from lintas.quality.estimate import load_model
+
+    return record.estimate(model or load_model())
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _standardise(rows: list[list[float]]) -> tuple[list[float], list[float]]:
+    """Per-feature mean and scale over ``rows``, NaN (a missing signal) left out; (0, 1) for a column without values."""
+    import numpy as np
+
+    data = np.asarray(rows, dtype=float)
+    with warnings.catch_warnings():  # a column with no values at all (an engine without log-probabilities)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nan_to_num(np.nanmean(data, axis=0))
+        scale = np.nan_to_num(np.nanstd(data, axis=0))
+    scale[scale < 1e-9] = 1.0
+    return mean.tolist(), scale.tolist()
+
+
+def _newton(z: object, labels: object, penalty: object) -> object:
+    """L2-regularised logistic regression by Newton's method: the weights of the columns of ``z``."""
+    import numpy as np
+
+    w = np.zeros(z.shape[1])  # type: ignore[attr-defined]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))  # type: ignore[operator]
+        gradient = z.T @ (p - labels) + penalty * w  # type: ignore[attr-defined,operator]
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)  # type: ignore[operator]
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return w
+
+
+# Signals that may only lower the estimate: a fit that gives one of them a positive weight (a few lines of tune data
+# where flagged segments happened to score well) is refitted without it.
+NEGATIVE_ONLY = ("critical", "warning", "mixed_script", "foreign_words", "copied")
+
+
+def _pooled_fit(
+    rows: dict[str, list[list[float]]], labels: dict[str, list[int]], l2: float
+) -> tuple[dict[str, tuple[list[float], list[float]]], list[float], dict[str, float]]:
+    """One set of weights shared by every language over features standardised per language, and one intercept per
+    language: five times the data of separate fits, which the tune half needs.  Returns the standardisation per
+    language, the weights and the intercepts."""
+    import numpy as np
+
+    from lintas.quality.estimate import FEATURES
+
+    langs = list(rows)
+    scaling = {lang: _standardise(rows[lang]) for lang in langs}
+    blocks, ys = [], []
+    for k, lang in enumerate(langs):
+        mean, scale = (np.asarray(v) for v in scaling[lang])
+        z = np.nan_to_num((np.asarray(rows[lang], dtype=float) - mean) / scale)  # missing -> the mean
+        onehot = np.zeros((len(z), len(langs)))
+        onehot[:, k] = 1.0
+        blocks.append(np.hstack([z, onehot]))
+        ys += labels[lang]
+    z_all, y_all = np.vstack(blocks), np.asarray(ys, dtype=float)
+    n = len(FEATURES)
+    keep = list(range(n))
+    while True:
+        columns = keep + list(range(n, n + len(langs)))
+        penalty = np.asarray([l2] * len(keep) + [0.0] * len(langs))
+        w = _newton(z_all[:, columns], y_all, penalty)
+        weights = [0.0] * n
+        for j, column in enumerate(keep):
+            weights[column] = float(w[j])  # type: ignore[index]
+        wrong = [FEATURES.index(f) for f in NEGATIVE_ONLY if weights[FEATURES.index(f)] > 0]
+        if not wrong:
+            break
+        keep = [c for c in keep if c not in wrong]
+    biases = {lang: float(w[len(keep) + k]) for k, lang in enumerate(langs)}  # type: ignore[index]
+    return scaling, weights, biases
+
+
+def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = None) -> list[dict[str, object]]:
+    """Per edition (document, language): its document chrF, its confidence under ``model`` and whether the flags
+    alone hold it (any unrepaired critical finding)."""
+    from lintas.measure.evaluate import score
+    from lintas.quality.estimate import edition_confidence, load_model
+
+    model = model or load_model()
+    groups: dict[tuple[str, str], list[LineRecord]] = {}
+    for record in records:
+        groups.setdefault((record.doc, record.lang), []).append(record)
+    out: list[dict[str, object]] = []
+    for (doc, lang), lines in groups.items():
+        segments = []
+        for record in lines:
+            record.estimate(model)  # sets each segment's quality
+            segments += [segment for segment, _ in record.parsed()]
+        sep = "" if lang in ("zh", "ja") else " "
+        chrf = score([sep.join(r.hypothesis for r in lines)], [sep.join(r.reference for r in lines)], lang)["chrf"]
+        flagged = any(f.severity == "critical" and not f.repaired for s in segments for f in s.flags)
+        out.append(
+            {"doc": doc, "lang": lang, "chrf": chrf, "confidence": edition_confidence(segments), "flagged": flagged}
+        )
+    return out
+
+
+def _choose_hold(editions: Sequence[dict[str, object]]) -> float:
+    """The confidence threshold that best separates published from held editions on the tune half: the largest
+    gap in mean document chrF (published minus held, the flags' holds included), holding at most half of them."""
+    best, best_gap = 0.0, float("-inf")
+    candidates = sorted({round(float(e["confidence"]), 3) for e in editions})  # type: ignore[arg-type]
+    for t in [0.0, *candidates]:
+        held = [e for e in editions if e["flagged"] or float(e["confidence"]) < t]  # type: ignore[arg-type]
+        published = [e for e in editions if e not in held]
+        if not published or len(held) > len(editions) / 2:
+            continue
+        gap = sum(float(e["chrf"]) for e in published) / len(published) - (  # type: ignore[arg-type]
+            sum(float(e["chrf"]) for e in held) / len(held) if held else 0.0  # type: ignore[arg-type]
+        )
+        if held and gap > best_gap:
+            best, best_gap = t, gap
+    return best
+
+
+def fit_model(records: Sequence[LineRecord], targets: Sequence[str], *, l2: float = 1.0, bad_quantile: float = 0.25):
+    """The estimate's weights, fitted on ``records`` (the tune half): a line is bad when its chrF is in the lowest
+    ``bad_quantile`` of its language (:func:`_pooled_fit`); then the hold threshold per language
+    (:func:`_choose_hold`)."""
+    from lintas.quality.estimate import FEATURES, LanguageModel, QualityModel
+
+    rows: dict[str, list[list[float]]] = {}
+    labels: dict[str, list[int]] = {}
+    bad_below: dict[str, float] = {}
+    for lang in targets:
+        lines = [r for r in records if r.lang == lang]
+        bad_below[lang] = round(_quantile([r.chrf for r in lines], bad_quantile), 1)
+        rows[lang] = [_segment_features(r) for r in lines]
+        labels[lang] = [int(r.chrf >= bad_below[lang]) for r in lines]
+    scaling, weights, biases = _pooled_fit(rows, labels, l2)
+    languages = {
+        lang: LanguageModel(
+            tuple(round(v, 5) for v in scaling[lang][0]),
+            tuple(round(v, 5) for v in scaling[lang][1]),
+            tuple(round(v, 5) for v in weights),
+            round(biases[lang], 5),
+            bad_below[lang],
+            0.0,
+        )
+        for lang in targets
+    }
+    model = QualityModel(FEATURES, languages)
+    for lang in targets:
+        editions = edition_scores([r for r in records if r.lang == lang], model)
+        m = languages[lang]
+        languages[lang] = LanguageModel(m.mean, m.scale, m.weights, m.bias, m.bad_below, _choose_hold(editions))
+    return QualityModel(FEATURES, languages)
+
+
+def cross_validate(
+    records: Sequence[LineRecord], targets: Sequence[str], folds: int = 4, **fit: float
+) -> dict[str, float]:
+    """The estimate's AUC per language when each tune document is scored by a model fitted without it (documents in
+    ``folds`` groups): how the fit does on unseen documents, measured on the tune half only."""
+    docs = sorted({r.doc for r in records})
+    scores: dict[str, list[tuple[float, bool]]] = {lang: [] for lang in targets}
+    for k in range(folds):
+        held_out = set(docs[k::folds])
+        model = fit_model([r for r in records if r.doc not in held_out], targets, **fit)  # type: ignore[arg-type]
+        for r in records:
+            if r.doc in held_out:
+                params = model.language(r.lang)
+                scores[r.lang].append((1.0 - line_estimate(r, model), r.chrf < params.bad_below))
+    return {lang: auc([s for s, _ in v], [b for _, b in v]) for lang, v in scores.items() if v}
+
+
+# -- measuring (test half) ----------------------------------------------------------------------------------------
+def auc(scores: Sequence[float], positives: Sequence[bool]) -> float:
+    """ROC AUC: the probability that a random positive scores above a random negative (ties count half)."""
+    ranked = sorted(zip(scores, positives, strict=True))
+    pos = sum(positives)
+    neg = len(positives) - pos
+    if not pos or not neg:
+        return float("nan")
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mid = (i + j + 1) / 2  # mean 1-based rank of the tie group
+        rank_sum += mid * sum(1 for k in range(i, j) if ranked[k][1])
+        i = j
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
+def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float:
+    """Kendall's tau-b (quadratic; a few thousand lines at most)."""
+    concordant = discordant = ties_a = ties_b = 0
+    n = len(a)
+    for i in range(n):
+        for j in range(i + 1, n):
+            da, db = a[i] - a[j], b[i] - b[j]
+            if da == 0 and db == 0:
+                continue
+            if da == 0:
+                ties_a += 1
+            elif db == 0:
+                ties_b += 1
+            elif (da > 0) == (db > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    denominator = ((concordant + discordant + ties_a) * (concordant + discordant + ties_b)) ** 0.5
+    return (concordant - discordant) / denominator if denominator else float("nan")
+
+
+def _bootstrap_auc(scores: Sequence[float], positives: Sequence[bool], rounds: int = 1000) -> tuple[float, float]:
+    """The 95% interval of the AUC, resampling lines (seeded: the same data give the same interval)."""
+    import random
+
+    rng = random.Random(7)
+    values = []
+    n = len(scores)
+    for _ in range(rounds):
+        picks = [rng.randrange(n) for _ in range(n)]
+        value = auc([scores[i] for i in picks], [positives[i] for i in picks])
+        if value == value:  # not NaN
+            values.append(value)
+    values.sort()
+    return (values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]) if values else (0.0, 0.0)
+
+
+def _rules_score(record: LineRecord) -> float:
+    """What the confidence was before the estimate: the checks' findings alone (critical 1, warning 0.35, repaired
+    half), so higher means worse."""
+    cost = 0.0
+    for dump in record.segments:
+        for flag in dump["flags"]:  # type: ignore[union-attr]
+            weight = {"critical": 1.0, "warning": 0.35}.get(flag["severity"], 0.0)
+            cost += weight * (0.5 if flag["repaired"] else 1.0)
+    return cost
+
+
+def name_consistency(records: Sequence[LineRecord]) -> tuple[int, int]:
+    """(names written with their one rendering in every segment that has them, names) over the editions of
+    ``records``.  English and French names without a table entry are held to their source spelling."""
+    from lintas.quality.names import source_names
+
+    groups: dict[tuple[str, str], list[LineRecord]] = {}
+    for record in records:
+        groups.setdefault((record.doc, record.lang), []).append(record)
+    consistent = total = 0
+    for (_doc, lang), lines in groups.items():
+        table = {n["source"]: n["form"] for n in lines[0].names}
+        if lang in ("en", "fr"):
+            for record in lines:
+                for name in source_names(record.source):
+                    table.setdefault(name, name)
+        for name, form in table.items():
+            having = [r for r in lines if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", r.source)]
+            if not having:
+                continue
+            total += 1
+            folded = form.casefold()
+            consistent += all(folded in r.hypothesis.casefold() for r in having)
+    return consistent, total
+
+
+def report(
+    records: Sequence[LineRecord], targets: Sequence[str], model: QualityModel | None = None
+) -> dict[str, object]:
+    """Everything the closing note and docs/quality.md report, per language, for ``records`` (the test half)."""
+    from lintas.quality import mixed_script_words
+    from lintas.quality.estimate import FEATURES, load_model
+
+    model = model or load_model()
+    out: dict[str, object] = {}
+    for lang in targets:
+        rows = [r for r in records if r.lang == lang]
+        if not rows:
+            continue
+        params = model.language(lang)  # type: ignore[attr-defined]
+        bad = [r.chrf < params.bad_below for r in rows]
+        estimates = [line_estimate(r, model) for r in rows]
+        risk = [1.0 - e for e in estimates]
+        signals = {}
+        columns = list(zip(*[_segment_features(r) for r in rows], strict=True))
+        for name, column, weight in zip(FEATURES, columns, params.weights, strict=True):
+            values = [v if v == v else 0.0 for v in column]  # NaN (no log-probabilities) ranks with 0
+            if len(set(values)) > 1:  # a signal that never varies here says nothing
+                signals[name] = auc([-v if weight > 0 else v for v in values], bad)
+        signals["rules only (before)"] = auc([_rules_score(r) for r in rows], bad)
+        editions = edition_scores(rows, model)
+        floor = params.hold_below
+        for e in editions:
+            e["held"] = bool(e["flagged"]) or float(e["confidence"]) < floor  # type: ignore[arg-type]
+        published = [e for e in editions if not e["held"]]
+        held = [e for e in editions if e["held"]]
+        published_docs = {e["doc"] for e in published}
+        published_rows = [r for r in rows if r.doc in published_docs]
+        caught = [
+            (r, x) for r, x, b in zip(rows, estimates, bad, strict=True) if b and _rules_score(r) == 0 and x < 0.5
+        ]
+        wrongly = [(r, x) for r, x, b in zip(rows, estimates, bad, strict=True) if not b and x < 0.5]
+        out[lang] = {
+            "lines": len(rows),
+            "bad": sum(bad),
+            "bad_below": params.bad_below,
+            "auc": auc(risk, bad),
+            "auc_interval": _bootstrap_auc(risk, bad),
+            "kendall_tau": kendall_tau(estimates, [r.chrf for r in rows]),
+            "signals": signals,
+            "editions": len(editions),
+            "held": len(held),
+            "held_by_confidence": sum(1 for e in held if not e["flagged"]),
+            "hold_below": floor,
+            "chrf_published": sum(float(e["chrf"]) for e in published) / len(published) if published else None,  # type: ignore[arg-type]
+            "chrf_held": sum(float(e["chrf"]) for e in held) / len(held) if held else None,  # type: ignore[arg-type]
+            "names_all": name_consistency(rows),
+            "names_published": name_consistency(published_rows),
+            "mixed_published": sum(len(mixed_script_words(r.hypothesis, lang)) for r in published_rows),
+            "caught": [(r.source, r.hypothesis, r.reference, round(r.chrf, 1), round(x, 2)) for r, x in caught[:3]],
+            "wrongly_held": [
+                (r.source, r.hypothesis, r.reference, round(r.chrf, 1), round(x, 2)) for r, x in wrongly[:3]
+            ],
+        }
+    return out
+
+
+def format_report(result: dict[str, object]) -> str:
+    lines = [
+        "| lang | lines | bad (chrF <) | estimate AUC [95%] | Kendall tau | rules-only AUC | editions held (by confidence)"
+        " | chrF published | chrF held | gap | names consistent (published) | mixed-script words published |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for lang, r in result.items():
+        row: dict[str, object] = r  # type: ignore[assignment]
+        lo, hi = row["auc_interval"]  # type: ignore[misc]
+        pub, held = row["chrf_published"], row["chrf_held"]
+        gap = f"{pub - held:+.1f}" if pub is not None and held is not None else "-"  # type: ignore[operator]
+        ok_all, n_all = row["names_all"]  # type: ignore[misc]
+        ok_pub, n_pub = row["names_published"]  # type: ignore[misc]
+        lines.append(
+            f"| {lang} | {row['lines']} | {row['bad']} (< {row['bad_below']}) | {row['auc']:.2f} [{lo:.2f}, {hi:.2f}] | "
+            f"{row['kendall_tau']:.2f} | {row['signals']['rules only (before)']:.2f} | "  # type: ignore[index]
+            f"{row['held']}/{row['editions']} ({row['held_by_confidence']}, below {row['hold_below']:.2f}) | "
+            f"{'-' if pub is None else f'{pub:.1f}'} | {'-' if held is None else f'{held:.1f}'} | {gap} | "
+            f"{ok_all}/{n_all} ({ok_pub}/{n_pub}) | {row['mixed_published']} |"
+        )
+    lines += ["", "Each signal alone (ROC AUC for bad lines, oriented by the sign of its tune-half weight):", ""]
+    names = list(next(iter(result.values()))["signals"])  # type: ignore[index]
+    lines.append("| signal | " + " | ".join(result) + " |")
+    lines.append("| --- |" + " --- |" * len(result))
+    for name in names:
+        cells = [f"{r['signals'].get(name, float('nan')):.2f}" for r in result.values()]  # type: ignore[index,union-attr]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for lang, r in result.items():
+        for title, key in (
+            ("caught by the estimate, missed by the rules", "caught"),
+            ("good, estimated bad", "wrongly_held"),
+        ):
+            lines.append(f"\n{lang}, {title}:")
+            for source, hyp, ref, chrf, x in r[key]:  # type: ignore[index]
+                lines.append(f"  - id: {source}\n    {lang}: {hyp}\n    ref: {ref}\n    chrF {chrf}, estimate {x}")
+    return "\n".join(lines)
