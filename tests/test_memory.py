@@ -460,7 +460,7 @@ def test_a_database_made_by_create_all_is_migrated_and_keeps_its_rows(kind: str,
     url = database_url(kind, tmp_path, "lintas_test_memory")
     legacy = MetaData(naming_convention=metadata.naming_convention)
     translation_memory.to_metadata(legacy)  # what older versions made with create_all: the table, no versions
-    plain = create_engine(db.make_engine(url).url)
+    plain = create_engine(url)  # a plain engine, as older versions made
     try:
         legacy.create_all(plain)
         with plain.begin() as conn:
