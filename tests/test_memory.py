@@ -1,8 +1,10 @@
-"""Tests of the translation memory on real SQLite files."""
+"""Tests of the translation memory on real SQLite files (and PostgreSQL, for its migration, when
+LINTAS_TEST_POSTGRES_URL names a server)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -10,10 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from dbs import database_url
+from sqlalchemy import MetaData, create_engine, insert, inspect, text
 from sqlalchemy.pool import StaticPool
 
+from lintas.store import db
 from lintas.store.memory import CSV_COLUMNS, Match, TranslationMemory
+from lintas.store.schema import metadata, translation_memory
 
 SOURCE = 'Presiden <a href="#1">Joko Widodo</a> tiba di Jakarta.'
 TARGET = 'President <a href="#1">Joko Widodo</a> arrived in Jakarta.'
@@ -419,3 +426,77 @@ def test_one_instance_shared_between_threads(tm: TranslationMemory) -> None:
         thread.join()
     assert errors == []
     assert len(tm) == 80
+
+
+# --- the store's migrations ----------------------------------------------------------------------------------
+
+
+def _assert_at_head_and_matching(url: str) -> None:
+    engine = db.make_engine(url)
+    try:
+        assert {"translation_memory", "articles", "alembic_version"} <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == db.head_revision()
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_database_of_its_own_is_migrated_to_the_head_revision(kind: str, tmp_path: Path) -> None:
+    url = database_url(kind, tmp_path, "lintas_test_memory")
+    with TranslationMemory(url) as memory:
+        memory.add(SOURCE, TARGET, "en")
+    _assert_at_head_and_matching(url)
+    with TranslationMemory(url) as again:  # at head: opened without migrating
+        assert db.ensure_current(again.engine) is False
+        match = again.exact(SOURCE, "en")
+    assert match is not None and match.target == TARGET
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_database_made_by_create_all_is_migrated_and_keeps_its_rows(kind: str, tmp_path: Path) -> None:
+    url = database_url(kind, tmp_path, "lintas_test_memory")
+    legacy = MetaData(naming_convention=metadata.naming_convention)
+    translation_memory.to_metadata(legacy)  # what older versions made with create_all: the table, no versions
+    plain = create_engine(url)  # a plain engine, as older versions made
+    try:
+        legacy.create_all(plain)
+        with plain.begin() as conn:
+            conn.execute(
+                insert(legacy.tables["translation_memory"]),
+                [
+                    {
+                        "source_lang": "id",
+                        "target_lang": "fr",
+                        "kind": "sentence",
+                        "kind_class": "body",
+                        "source": "Hujan turun.",
+                        "target": "Il pleut.",
+                        "source_hash": hashlib.sha256(b"Hujan turun.").hexdigest(),
+                        "plain_len": len("hujan turun."),
+                        "context_hash": "",
+                        "origin": "approved",
+                        "author": "ani",
+                        "created_at": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+                    }
+                ],
+            )
+        assert "alembic_version" not in inspect(plain).get_table_names()
+    finally:
+        plain.dispose()
+    with TranslationMemory(url) as memory:
+        match = memory.exact("Hujan turun.", "fr")
+        memory.add(SOURCE, TARGET, "fr")
+        assert len(memory) == 2
+    assert match is not None and (match.target, match.author) == ("Il pleut.", "ani")
+    assert match.created_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    _assert_at_head_and_matching(url)
+
+
+def test_the_engine_is_the_stores(tm: TranslationMemory) -> None:
+    assert db.is_configured(tm.engine)
+    with tm.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == db.SQLITE_BUSY_TIMEOUT_MS

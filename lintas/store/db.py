@@ -7,12 +7,15 @@ takes SQLite's single write lock up front, so a read-then-write transaction neve
 a read-only one (:func:`transaction` with ``write=False``) with a plain deferred ``BEGIN``. PostgreSQL URLs
 without a driver get ``psycopg`` (version 3).
 
-:func:`upgrade` runs the Alembic migrations shipped in ``lintas/store/migrations`` up to the head revision.
+:func:`upgrade` runs the Alembic migrations shipped in ``lintas/store/migrations`` up to the head revision;
+:func:`ensure_current` does so only when the database is not there yet (a cheap check for code that opens a
+database on its own, such as the translation memory).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import weakref
@@ -24,6 +27,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
@@ -34,7 +39,18 @@ try:
 except ImportError:  # Windows: processes wait in SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Bind", "DEFAULT_FILE_NAME", "make_engine", "upgrade", "transaction", "utcnow", "MIGRATIONS_DIR"]
+__all__ = [
+    "Bind",
+    "DEFAULT_FILE_NAME",
+    "make_engine",
+    "upgrade",
+    "ensure_current",
+    "head_revision",
+    "current_revision",
+    "transaction",
+    "utcnow",
+    "MIGRATIONS_DIR",
+]
 
 Bind = Engine | Connection | Session
 """What the store's functions take: an engine, or a connection or session (see :func:`transaction`)."""
@@ -228,3 +244,27 @@ def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "he
     finally:
         if owned:
             engine.dispose()
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of the shipped migrations (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated, which includes a database made by ``create_all``)."""
+    with transaction(engine, write=False) as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def ensure_current(engine: Engine) -> bool:
+    """Migrate the database to the head revision unless it is there already; returns whether it migrated.
+
+    Safe to call from several processes at once: on SQLite :func:`upgrade`'s ``BEGIN IMMEDIATE`` makes them take
+    turns, and the later ones find the database at head inside their transaction.
+    """
+    if current_revision(engine) == head_revision():
+        return False
+    upgrade(engine)
+    return True

@@ -15,8 +15,12 @@ Matching works on a normalised source (Unicode NFKC, whitespace collapsed, strip
 * :meth:`TranslationMemory.fuzzy` scores similar stored sources with ``rapidfuzz.fuzz.ratio`` on lowercased text
   with the tags removed, after a prefilter in SQL on the language pair and the plain-text length.
 
-The table lives on the module-level :data:`metadata` (SQLAlchemy 2 Core) so that a service can include it in its
-migrations; for now :class:`TranslationMemory` creates it when it opens the database.
+The table is the store's :data:`lintas.store.schema.translation_memory`, created by the store's Alembic
+migrations: the memory may share the store's database, or have one of its own (``LINTAS_MEMORY``, by default
+``memory.sqlite`` in the data directory), which :class:`TranslationMemory` migrates to the head revision when it
+opens it (so it holds the store's other tables too, empty). A memory database made by an older version with
+``create_all`` (the table but no ``alembic_version``) is migrated in place, its rows kept. Engines come from
+:func:`lintas.store.db.make_engine` (SQLite in WAL mode, with the store's busy timeout and writer queue).
 """
 
 from __future__ import annotations
@@ -35,30 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import (
-    URL,
-    Column,
-    DateTime,
-    Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    case,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import URL, Engine, case, func, insert, select
 
 from lintas import settings
 from lintas.errors import InputError
+from lintas.store.db import ensure_current, make_engine, transaction
+from lintas.store.schema import translation_memory
 
 __all__ = [
-    "metadata",
     "translation_memory",
     "KINDS",
     "HEADLINE_KINDS",
@@ -92,36 +80,6 @@ _LENGTH_MAX_RATIO = 1.6
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-translation_memory = Table(
-    "translation_memory",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source_lang", String(16), nullable=False),
-    Column("target_lang", String(16), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("kind_class", String(8), nullable=False),  # "headline" | "body"
-    Column("source", Text, nullable=False),  # as given (tagged)
-    Column("target", Text, nullable=False),  # as given (tagged)
-    Column("source_hash", String(64), nullable=False),  # sha256 of the normalised source
-    Column("plain_len", Integer, nullable=False),  # length of the fuzzy-matching form of the source
-    Column("context_hash", String(64), nullable=False),  # sha256 of the normalised context; "" for none
-    Column("origin", String(16), nullable=False),
-    Column("author", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),  # UTC
-    Index(None, "source_hash", "source_lang", "target_lang"),
-    Index(None, "source_lang", "target_lang", "plain_len"),
-)
 
 
 @dataclass(frozen=True)
@@ -236,14 +194,6 @@ def _entry(
     }
 
 
-def _enable_wal(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    finally:
-        cursor.close()
-
-
 # --- the memory ----------------------------------------------------------------------------------------------
 
 
@@ -258,20 +208,21 @@ class TranslationMemory:
     def __init__(self, url: str | URL | None = None) -> None:
         """Open the memory at ``url`` (an SQLAlchemy URL), by default ``memory.sqlite`` under the data dir.
 
-        SQLite databases are put in WAL journal mode. The table is created if it is missing.
+        The engine is the store's (:func:`lintas.store.db.make_engine`: SQLite in WAL journal mode), and the
+        database is migrated to the store's head revision if it is not there yet.
         """
         if url is None:
             directory = settings.data_dir()
             directory.mkdir(parents=True, exist_ok=True)
             url = URL.create("sqlite", database=str(directory / _FILE_NAME))
-        engine = create_engine(url)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _enable_wal)
-        self._setup(engine, owned=True)
+        self._setup(make_engine(url), owned=True)
 
     @classmethod
     def from_engine(cls, engine: Engine) -> TranslationMemory:
-        """Use an existing engine as it is configured; :meth:`close` leaves it to its owner."""
+        """Use an existing engine as it is configured; :meth:`close` leaves it to its owner.
+
+        The database is migrated to the store's head revision if it is not there yet.
+        """
         memory = cls.__new__(cls)
         memory._setup(engine, owned=False)
         return memory
@@ -280,7 +231,7 @@ class TranslationMemory:
         self._engine = engine
         self._owned = owned
         try:
-            metadata.create_all(engine)
+            ensure_current(engine)
         except BaseException:
             if owned:
                 engine.dispose()
@@ -303,7 +254,7 @@ class TranslationMemory:
 
     def __len__(self) -> int:
         """The number of stored rows, earlier translations of the same source included."""
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=False) as conn:
             return int(conn.execute(select(func.count()).select_from(translation_memory)).scalar_one())
 
     # --- writing -------------------------------------------------------------------------------------------
@@ -336,7 +287,7 @@ class TranslationMemory:
             author=author,
             created_at=datetime.now(UTC),
         )
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             conn.execute(insert(translation_memory), [row])
 
     # --- reading -------------------------------------------------------------------------------------------
@@ -375,7 +326,7 @@ class TranslationMemory:
                 t.c.id.desc(),
             )
         )
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=False) as conn:
             for row in conn.execute(query):
                 if _normalise(row.source) == normalised:  # guards against a hash collision
                     return _match(row, 100.0, row.context_hash == context_hash)
@@ -419,7 +370,7 @@ class TranslationMemory:
             .order_by(t.c.created_at.desc(), t.c.id.desc())
             .limit(_FUZZY_CANDIDATES)
         )
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=False) as conn:
             rows = conn.execute(query).all()
         seen: set[str] = set()
         scored: list[tuple[float, int, Any]] = []
@@ -442,7 +393,10 @@ class TranslationMemory:
         """
         t = translation_memory
         count = 0
-        with self._engine.begin() as conn, Path(path).open("w", encoding="utf-8", newline="") as handle:
+        with (
+            transaction(self._engine, write=False) as conn,
+            Path(path).open("w", encoding="utf-8", newline="") as handle,
+        ):
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for row in conn.execute(select(t).order_by(t.c.id)):
@@ -474,7 +428,7 @@ class TranslationMemory:
             _check_origin(origin)
         rows = list(_read_csv(Path(path), origin))
         if rows:
-            with self._engine.begin() as conn:
+            with transaction(self._engine) as conn:
                 conn.execute(insert(translation_memory), rows)
         return len(rows)
 

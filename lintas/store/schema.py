@@ -3,8 +3,9 @@
 Every time column is :class:`UTCDateTime`: timezone-aware UTC in, timezone-aware UTC out, whatever the backend
 (SQLite keeps no zone, so values are converted to UTC before they are written and read back as UTC).
 
-The translation memory's table lives on :data:`lintas.store.memory.metadata`; the migrations create it too, so one
-database can hold everything. :data:`ALL_METADATA` lists both.
+The translation memory's table (:data:`translation_memory`, used by :mod:`lintas.store.memory`) is one of them:
+the migrations create it like the others, so one database can hold everything, and a database of its own for
+the memory is migrated the same way.
 """
 
 from __future__ import annotations
@@ -32,11 +33,8 @@ from sqlalchemy import (
     true,
 )
 
-from lintas.store.memory import metadata as memory_metadata
-
 __all__ = [
     "metadata",
-    "ALL_METADATA",
     "UTCDateTime",
     "articles",
     "article_revisions",
@@ -52,6 +50,7 @@ __all__ = [
     "sessions",
     "edition_changes",
     "glossary_terms",
+    "translation_memory",
     "ROLES",
     "DELIVERY_STATES",
     "JOB_STATES",
@@ -87,9 +86,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-metadata = MetaData(naming_convention=dict(memory_metadata.naming_convention))
-
-ALL_METADATA: tuple[MetaData, ...] = (metadata, memory_metadata)
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 articles = Table(
     "articles",
@@ -304,4 +309,25 @@ glossary_terms = Table(  # terms editors add or change in the desk, on top of th
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),  # a removed term stays for the audit
     UniqueConstraint("source"),
+)
+
+
+translation_memory = Table(
+    "translation_memory",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_lang", String(_LANG), nullable=False),
+    Column("target_lang", String(_LANG), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("kind_class", String(8), nullable=False),  # "headline" | "body"
+    Column("source", Text, nullable=False),  # as given (tagged)
+    Column("target", Text, nullable=False),  # as given (tagged)
+    Column("source_hash", String(_HASH), nullable=False),  # sha256 of the normalised source
+    Column("plain_len", Integer, nullable=False),  # length of the fuzzy-matching form of the source
+    Column("context_hash", String(_HASH), nullable=False),  # sha256 of the normalised context; "" for none
+    Column("origin", String(16), nullable=False),
+    Column("author", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "source_hash", "source_lang", "target_lang"),
+    Index(None, "source_lang", "target_lang", "plain_len"),
 )

@@ -7,9 +7,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 from lintas.store.db import make_engine
-from lintas.store.schema import ALL_METADATA
+from lintas.store.schema import metadata
 
-target_metadata = list(ALL_METADATA)
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

@@ -5,7 +5,11 @@ Revises:
 Create Date: 2025-01-01 00:00:00
 
 The tables are written out here rather than imported from :mod:`lintas.store.schema` so that this revision
-keeps describing the schema as it was; ``translation_memory`` replicates :data:`lintas.store.memory.translation_memory`.
+keeps describing the schema as it was; ``translation_memory`` replicates :data:`lintas.store.schema.translation_memory`.
+
+A database may hold ``translation_memory`` already and no ``alembic_version``: a translation memory's own
+database, made by versions of Lintas that created the table with ``create_all``, which the memory now migrates
+when it opens it. Its table (the same columns and indexes) is then kept as it is, rows and all.
 """
 
 from __future__ import annotations
@@ -98,6 +102,8 @@ def upgrade() -> None:
         _time("created_at"),
         sa.PrimaryKeyConstraint("key", name="pk_segment_cache"),
     )
+    if sa.inspect(op.get_bind()).has_table("translation_memory"):
+        return  # made by create_all before the memory was migrated (see the module's docstring)
     op.create_table(
         "translation_memory",
         sa.Column("id", sa.Integer, nullable=False, autoincrement=True),
