@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lintas.errors import InputError
 
-__all__ = ["ENV_PREFIX", "Settings", "current", "data_dir", "env_name", "markdown_table"]
+__all__ = ["ENV_PREFIX", "Settings", "current", "data_dir", "env_name", "environment", "markdown_table"]
 
 ENV_PREFIX = "LINTAS_"
 
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     batch_segments: int = _setting(
         256, "most segments one batched engine call carries (`worker --threads`, `backfill`, `bench`)", ge=1
     )
-    threads: int | None = _setting(None, "llama.cpp threads", shown="all cores", ge=1)
+    threads: int | None = _setting(None, "llama.cpp threads (`0`: all cores)", shown="all cores", ge=0)
     n_ctx: int = _setting(4096, "llama.cpp context window, in tokens", ge=1)
     history_turns: int = _setting(
         0,
@@ -253,6 +253,12 @@ _cached: tuple[tuple[tuple[str, str], ...], Settings] | None = None
 
 def _snapshot() -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)))
+
+
+def environment() -> dict[str, str]:
+    """This process's ``LINTAS_*`` variables as they are set, to hand to processes elsewhere (backfill's replicas
+    on other machines)."""
+    return dict(_snapshot())
 
 
 def current() -> Settings:
