@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lintas.errors import InputError
@@ -37,7 +38,7 @@ CommaList = Annotated[tuple[str, ...], NoDecode]  # "a, b,,c" -> ("a", "b", "c")
 def _setting(default: Any, help: str, *, shown: str | None = None, **constraints: Any) -> Any:
     """A field: its default, its help, and ``shown``, the default as the README's table says it (when the value
     alone says nothing, e.g. an empty default)."""
-    extra = {"shown": shown} if shown is not None else None
+    extra: JsonDict | None = {"shown": shown} if shown is not None else None
     return Field(default, description=help, json_schema_extra=extra, **constraints)
 
 
