@@ -19,7 +19,7 @@ def db_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., An
     return click.option(
         "--db",
         "db_url",
-        default=lambda: settings.get("database_url"),
+        default=lambda: settings.current().database_url,
         show_default="LINTAS_DATABASE_URL, or lintas.sqlite in the data directory",
         help=help_text,
     )

@@ -52,7 +52,7 @@ def cli() -> None:
 @click.option(
     "--engine",
     "engine_name",
-    default=lambda: settings.get("engine"),
+    default=lambda: settings.current().engine,
     show_default="llamacpp",
     help="Translation engine (llamacpp, fake, or one registered by a plugin).",
 )
@@ -118,7 +118,7 @@ def translate(article: Path, targets: str, engine_name: str, out_dir: Path, fmt:
 )
 @click.option("--to", "targets", default="en,fr", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Number of documents.")
-@click.option("--engine", "engine_name", default=lambda: settings.get("engine"), show_default="llamacpp")
+@click.option("--engine", "engine_name", default=lambda: settings.current().engine, show_default="llamacpp")
 @click.option(
     "--baseline/--no-baseline",
     default=True,
@@ -173,7 +173,7 @@ def segbench(data_dir: Path) -> None:
     show_default=True,
     help="Also translate the first N documents with the engine and count what the checks flag.",
 )
-@click.option("--engine", "engine_name", default=lambda: settings.get("engine"), show_default="llamacpp")
+@click.option("--engine", "engine_name", default=lambda: settings.current().engine, show_default="llamacpp")
 @click.option(
     "--samples", type=click.IntRange(min=0), default=3, show_default=True, help="Flagged examples per language."
 )
@@ -272,7 +272,7 @@ def qe_bench(
     if back_cases:
         from lintas.measure.qebench import BACK_TYPES, format_backtranslation, run_backtranslation
 
-        threshold = float(settings.get("backtranslate_min_chrf"))
+        threshold = settings.current().backtranslate_min_chrf
         engine = _engine(engine_name)
         with tqdm(total=back_cases * len(BACK_TYPES), unit="case", desc="back-translating", file=sys.stderr) as bar:
             scores = run_backtranslation(
@@ -321,7 +321,7 @@ def _qe_real(
 @click.option(
     "--engine",
     "engine_name",
-    default=lambda: settings.get("engine"),
+    default=lambda: settings.current().engine,
     show_default="llamacpp",
     help="Engine of the small synchronous POST /v1/translate (articles go to the workers).",
 )
@@ -339,7 +339,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 
     from lintas.engines import engine_names
     from lintas.service import create_app
-    from lintas.service.app import DATABASE_URL_ENV, PARENT_PID_ENV, PUBLIC_URL_WARNING, proxy_options
+    from lintas.service.app import PUBLIC_URL_WARNING, proxy_options, serve_processes
     from lintas.service.headers import public_url_unset
 
     if engine_name not in engine_names():
@@ -356,16 +356,13 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **proxies)
         return
-    # Several processes: each builds its app from the environment (uvicorn imports the factory in each), after
-    # this one has migrated the database (processes migrating at once could race on PostgreSQL).
+    # Several processes: each builds its app from the factory's arguments (the URL, the engine, this process's id:
+    # each stops when this one dies, even by kill -9), after this one has migrated the database (processes
+    # migrating at once could race on PostgreSQL).
     with _database(db_url):
         pass
-    os.environ[DATABASE_URL_ENV] = db_url or ""
-    os.environ[settings.SETTINGS["engine"].env] = engine_name
-    os.environ[PARENT_PID_ENV] = str(os.getpid())  # each server process stops when this one dies, even by kill -9
-    factory = "lintas.service:create_app_from_env"
-    uvicorn.run(
-        factory, factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False, **proxies
+    serve_processes(
+        db_url, engine_name, workers=workers, host=host, port=port, log_level="info", access_log=False, **proxies
     )
 
 
@@ -373,7 +370,7 @@ def serve(host: str, port: int, db_url: str, engine_name: str, workers: int) -> 
 @click.option(
     "--engine",
     "engine_name",
-    default=lambda: settings.get("engine"),
+    default=lambda: settings.current().engine,
     show_default="llamacpp",
     help="Translation engine (llamacpp, fake, one registered by a plugin, or module:Class).",
 )
@@ -814,9 +811,9 @@ _USER_DB = "Database (SQLAlchemy URL) of the service."
 
 def _new_password() -> str:
     """LINTAS_NEW_PASSWORD when set (scripts), else asked twice without echo."""
-    given = os.environ.get("LINTAS_NEW_PASSWORD")
-    if given:
-        return given
+    given = settings.current().new_password
+    if given is not None and given.get_secret_value():
+        return given.get_secret_value()
     password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
 
@@ -920,6 +917,14 @@ cli.add_command(bench)
 cli.add_command(backfill)
 
 
+def _debug() -> bool:
+    """LINTAS_DEBUG (off when the settings do not parse)."""
+    try:
+        return settings.current().debug
+    except LintasError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and an exit code, never a traceback."""
     try:
@@ -937,7 +942,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # the last line of defence: say what failed, not a traceback
-        if os.environ.get("LINTAS_DEBUG"):
+        if _debug():
             raise
         click.echo(f"internal error: {type(exc).__name__}: {exc} (set LINTAS_DEBUG=1 for a traceback)", err=True)
         sys.exit(70)

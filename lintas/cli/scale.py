@@ -102,7 +102,7 @@ def bench(
 @click.option(
     "--engine",
     "engine_name",
-    default=lambda: settings.get("engine"),
+    default=lambda: settings.current().engine,
     show_default="LINTAS_ENGINE",
     help="Engine name or module:Class.",
 )

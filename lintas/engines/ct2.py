@@ -58,7 +58,7 @@ def _tune_allocator() -> None:
     32 sentences a batch): 97.9 s, 104 s of it in the kernel, against 44.6 s with the threshold raised. Linux with
     glibc only; ``LINTAS_CT2_TUNE_MALLOC=0`` leaves the allocator alone. Freed memory then stays with the process
     for reuse (its peak resident memory is what it keeps)."""
-    if settings.get("ct2_tune_malloc") in ("0", "off", "false") or not sys.platform.startswith("linux"):
+    if not settings.current().ct2_tune_malloc or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -143,7 +143,7 @@ class CTranslate2Engine:
     ) -> None:
         if registered is None:
             available = load_registry()
-            wanted = models if models is not None else settings.get("ct2_models")
+            wanted = models if models is not None else settings.current().ct2_models
             names = [n.strip() for n in (wanted.split(",") if isinstance(wanted, str) else wanted) if n.strip()]
             if names:
                 unknown = sorted(set(names) - {m.name for m in available})
@@ -160,14 +160,15 @@ class CTranslate2Engine:
             )
         self.models = list(registered)
         self.model = "+".join(m.name for m in self.models)
-        self.device = device or settings.get("ct2_device")
-        self.compute_type = compute_type or settings.get("ct2_compute_type")
-        self.inter_threads = inter_threads or int(settings.get("ct2_inter_threads"))
-        intra = intra_threads if intra_threads is not None else int(settings.get("ct2_intra_threads"))
+        configured = settings.current()
+        self.device = device or configured.ct2_device
+        self.compute_type = compute_type or configured.ct2_compute_type
+        self.inter_threads = inter_threads or configured.ct2_inter_threads
+        intra = intra_threads if intra_threads is not None else configured.ct2_intra_threads
         self.intra_threads = intra or max(1, (os.cpu_count() or 1) // self.inter_threads)
-        self.beam_size = beam_size or int(settings.get("ct2_beam_size"))
-        self.max_batch_size = max_batch_size or int(settings.get("ct2_max_batch_size"))
-        self.max_decoding_length = max_decoding_length or int(settings.get("ct2_max_decoding_length"))
+        self.beam_size = beam_size or configured.ct2_beam_size
+        self.max_batch_size = max_batch_size or configured.ct2_max_batch_size
+        self.max_decoding_length = max_decoding_length or configured.ct2_max_decoding_length
         self.min_decoding_length = min_decoding_length
         self.generated_tokens = 0  # for lintas bench
 

@@ -107,9 +107,10 @@ class LlamaCppEngine:
     ) -> None:
         self.path = resolve_model_path(model_path)
         self.model = EMBEDDED.name if self.path.name == EMBEDDED.filename else self.path.stem
-        self.n_ctx = n_ctx or int(settings.get("n_ctx"))
-        self.threads = threads or int(settings.get("threads") or 0) or (os.cpu_count() or 2)
-        self.history_turns = history_turns if history_turns is not None else int(settings.get("history_turns"))
+        configured = settings.current()
+        self.n_ctx = n_ctx or configured.n_ctx
+        self.threads = threads or configured.threads or (os.cpu_count() or 2)
+        self.history_turns = history_turns if history_turns is not None else configured.history_turns
         if style not in ("news", "naive"):
             raise ValueError(f"unknown prompt style {style!r}")
         self.style = style

@@ -107,7 +107,7 @@ def _verified(path: Path) -> bool:
 
 def resolve_model_path(explicit: str | Path | None = None) -> Path:
     """The GGUF to load: an explicit path, ``LINTAS_MODEL_PATH``, or the verified embedded model."""
-    chosen = explicit or settings.get("model_path")
+    chosen = explicit or settings.current().model_path
     if chosen:
         path = Path(chosen).expanduser()
         if not path.is_file():

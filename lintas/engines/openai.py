@@ -55,14 +55,19 @@ class OpenAIEngine:
         backoff: float = 0.5,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = (base_url or settings.get("openai_base_url")).rstrip("/")
+        self.base_url = (base_url or settings.current().openai_base_url).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
             raise EngineError(f"the OpenAI-compatible endpoint must be an http(s) URL, not {self.base_url!r}")
-        key = api_key if api_key is not None else settings.get("openai_api_key") or os.environ.get("OPENAI_API_KEY")
-        self.concurrency = max(1, concurrency or int(settings.get("openai_concurrency")))
+        configured = settings.current()
+        key = (
+            api_key
+            if api_key is not None
+            else configured.openai_api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY")
+        )
+        self.concurrency = max(1, concurrency or configured.openai_concurrency)
         self.max_retries, self.backoff = max(0, max_retries), backoff
         headers = {"User-Agent": f"Lintas/{__version__}"} | ({"Authorization": f"Bearer {key}"} if key else {})
-        seconds = timeout or float(settings.get("openai_timeout"))
+        seconds = timeout or configured.openai_timeout
         self.client = httpx.Client(
             base_url=self.base_url,
             headers=headers,
@@ -70,7 +75,7 @@ class OpenAIEngine:
             limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
             transport=transport,
         )
-        self.model = model or settings.get("openai_model") or self._first_model()
+        self.model = model or configured.openai_model or self._first_model()
         self.prompt_version = prompts.PROMPT_VERSION
         self.generated_tokens = 0
         self._slots = threading.BoundedSemaphore(self.concurrency)  # shared by every thread and batch

@@ -141,7 +141,7 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
     def raw() -> tuple[int, float, int]:
         tokens, started = engine.generated_tokens, time.perf_counter()
         if hasattr(engine, "translate_requests"):
-            step = int(settings.get("batch_segments"))
+            step = settings.current().batch_segments
             for i in range(0, len(segments), step):
                 engine.translate_requests([(segments[i : i + step], "id", "en", 0)])
         else:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from lintas import settings
 from lintas.errors import InputError
 from lintas.text.article import Article, Edition
 
@@ -290,7 +291,7 @@ class _Replica:
 
 def _lintas_env() -> dict[str, str]:
     """The driver's LINTAS_* settings, for replicas on other machines."""
-    return {k: v for k, v in os.environ.items() if k.startswith("LINTAS_")}
+    return settings.environment()
 
 
 def run_backfill(

@@ -42,14 +42,14 @@ class NotifyConfig:
 
     @classmethod
     def from_settings(cls) -> NotifyConfig:
-        urls = tuple(u.strip() for u in settings.get("webhook_urls").split(",") if u.strip())
+        urls = settings.current().webhook_urls
         for url in urls:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"LINTAS_WEBHOOK_URLS: {url!r} is not an http(s) URL")
-        secret = settings.get("webhook_signing_secret")
+        secret = settings.current().webhook_signing_secret.get_secret_value()
         if urls and not secret:
             raise ValueError("LINTAS_WEBHOOK_URLS is set but LINTAS_WEBHOOK_SIGNING_SECRET is empty")
-        return cls(urls, secret, settings.get("public_url").strip().rstrip("/"))
+        return cls(urls, secret, settings.current().public_url.strip().rstrip("/"))
 
 
 def edition_event(edition: Edition, revision: int, section: str | None, public_url: str = "") -> dict[str, Any]:

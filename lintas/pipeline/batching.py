@@ -50,7 +50,7 @@ class Batcher(EngineWrapper):
 
     def __init__(self, engine: Engine, max_segments: int | None = None) -> None:
         self.inner = engine
-        self.max_segments = max_segments or int(settings.get("batch_segments"))
+        self.max_segments = max_segments or settings.current().batch_segments
         if hasattr(engine, "translate_requests"):
             self.mode = "merge"
         elif getattr(engine, "concurrent_requests", False):

@@ -65,13 +65,14 @@ class Options:
 
     @classmethod
     def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
+        configured = settings.current()
         return cls(
             glossary=glossary,
             memory=memory,
-            hold=HoldPolicy.from_settings(settings.get("hold"), settings.get("hold_below")),
-            backtranslate=parse_mode(settings.get("backtranslate")),
-            backtranslate_min_chrf=float(settings.get("backtranslate_min_chrf")),
-            names=settings.get("names").strip().lower() not in ("off", "0", "no", "false"),
+            hold=HoldPolicy.from_settings(configured.hold, configured.hold_below),
+            backtranslate=parse_mode(configured.backtranslate),
+            backtranslate_min_chrf=configured.backtranslate_min_chrf,
+            names=configured.names,
         )
 
 
@@ -424,10 +425,10 @@ def translate_article(
         get_language(code)
     if pivot is None and getattr(engine, "routes_languages", False):
         pivot = ""  # the engine finds its own way (the ctranslate2 engine pivots through English where it must)
-    pivot = (pivot if pivot is not None else settings.get("pivot")) or None
+    pivot = (pivot if pivot is not None else settings.current().pivot) or None
     if pivot:
         get_language(pivot)
-    attempts = max_attempts or int(settings.get("max_attempts"))
+    attempts = max_attempts or settings.current().max_attempts
     units = split_article(article)
     if getattr(engine, "uses_context", True) is False:
         chunk = max(chunk, len(units))  # no document history to build: one request per language

@@ -37,7 +37,6 @@ from limits import RateLimitItem
 from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
-from lintas.errors import InputError
 from lintas.service.api import service_state
 from lintas.service.ratelimit import client_ip, rate_limit_item
 from lintas.store.accounts import User, authenticate, close_session, open_session, prune_sessions, session_user
@@ -95,19 +94,12 @@ class DeskConfig:
 
     @classmethod
     def from_settings(cls) -> DeskConfig:
-        hours = settings.get("session_hours").strip()
-        try:
-            ttl = timedelta(hours=float(hours))
-        except (ValueError, OverflowError):  # not a number, nan, inf, beyond timedelta
-            ttl = timedelta(0)
-        if ttl <= timedelta(0):
-            raise InputError(f"LINTAS_SESSION_HOURS={hours!r} is not a positive number of hours")
-        secure = settings.get("cookie_secure").strip().lower() in ("1", "true", "yes", "on")
+        configured = settings.current()  # LINTAS_SESSION_HOURS: a positive, finite number of hours
         return cls(
-            session_ttl=ttl,
+            session_ttl=timedelta(hours=configured.session_hours),
             login_limit=rate_limit_item("login_rate_limit"),
             login_ip_limit=rate_limit_item("login_ip_rate_limit"),
-            cookie_secure=secure,
+            cookie_secure=configured.cookie_secure,
         )
 
 

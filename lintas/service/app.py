@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -34,16 +35,16 @@ from lintas.store.db import alembic_config, make_engine, upgrade
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_MAX_BODY_BYTES",
-    "PARENT_PID_ENV",
     "PUBLIC_URL_WARNING",
     "create_app",
     "create_app_from_env",
+    "create_server_app",
     "die_with_parent",
     "proxy_options",
+    "serve_processes",
 ]
 
-DATABASE_URL_ENV = "LINTAS_DATABASE_URL"
-PARENT_PID_ENV = "LINTAS_SERVE_PARENT_PID"  # set by lintas serve --workers N for its server processes, not a setting
+DATABASE_URL_ENV = settings.env_name("database_url")
 DEFAULT_MAX_BODY_BYTES = MAX_ARTICLE_BYTES  # 2 MiB, as for article files
 
 _DESCRIPTION = (
@@ -62,7 +63,7 @@ PUBLIC_URL_WARNING = (
 def proxy_options() -> dict[str, Any]:
     """uvicorn's options for ``X-Forwarded-For``: believed only from ``LINTAS_TRUSTED_PROXIES`` (none by default;
     uvicorn alone would trust 127.0.0.1, so that anyone on the machine could pick their address)."""
-    trusted = ",".join(part.strip() for part in settings.get("trusted_proxies").split(",") if part.strip())
+    trusted = ",".join(settings.current().trusted_proxies)
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
@@ -86,7 +87,7 @@ def create_app(
     Rate limits, CORS and the CMS webhook are configured from the settings (InputError for a bad value).
     """
     state = ServiceState(
-        engine_name=engine_name or settings.get("engine"),
+        engine_name=engine_name or settings.current().engine,
         metrics=Metrics(lambda: state.db),
         head_revision=_head_revision(),
     )
@@ -139,16 +140,14 @@ def create_app(
     return app
 
 
-def die_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 10.0) -> bool:
-    """In a server process that ``lintas serve --workers N`` started (``LINTAS_SERVE_PARENT_PID`` names it): watch
-    the parent from a daemon thread, and when it is gone (``kill -9``, a crash) stop this process too, SIGTERM
+def die_with_parent(parent: int, poll_seconds: float = 0.5, grace_seconds: float = 10.0) -> bool:
+    """In a server process that ``lintas serve --workers N`` started (``parent`` is that command's process id):
+    watch the parent from a daemon thread, and when it is gone (``kill -9``, a crash) stop this process too, SIGTERM
     first (uvicorn's graceful shutdown), then at once after ``grace_seconds``. Without it the children of a killed
     parent went on serving the port, and a restart failed with "address already in use". Returns whether the
     watch started."""
-    raw = os.environ.get(PARENT_PID_ENV, "")
-    if not raw.isdigit() or int(raw) == os.getpid():
+    if parent <= 0 or parent == os.getpid():
         return False
-    parent = int(raw)
 
     def watch() -> None:
         while os.getppid() == parent:  # a dead parent's children are adopted by another process
@@ -162,12 +161,33 @@ def die_with_parent(poll_seconds: float = 0.5, grace_seconds: float = 10.0) -> b
 
 
 def create_app_from_env() -> FastAPI:
-    """:func:`create_app` configured from the environment (``LINTAS_DATABASE_URL``, ``LINTAS_ENGINE``), for
-    ``uvicorn --factory lintas.service:create_app_from_env``; in a process of ``lintas serve --workers N``, one
-    that stops when its parent dies (:func:`die_with_parent`)."""
-    die_with_parent()
-    if "database_url" in settings.SETTINGS:
-        url = settings.get("database_url").strip()
-    else:
-        url = os.environ.get(DATABASE_URL_ENV, "").strip()
-    return create_app(url or None)
+    """:func:`create_app` configured from the settings (``LINTAS_DATABASE_URL``, ``LINTAS_ENGINE``), for
+    ``uvicorn --factory lintas.service:create_app_from_env``."""
+    return create_app(settings.current().database_url.strip() or None)
+
+
+def create_server_app(db_url: str | None, engine_name: str, parent: int) -> FastAPI:
+    """The app of one server process of ``lintas serve --workers N``: :func:`create_app` on ``db_url`` and
+    ``engine_name``, in a process that stops when ``parent`` (the command's process) dies (:func:`die_with_parent`).
+    """
+    die_with_parent(parent)
+    return create_app(db_url or None, engine_name=engine_name)
+
+
+def serve_processes(db_url: str | None, engine_name: str, *, workers: int, **options: Any) -> None:
+    """Serve :func:`create_server_app` from ``workers`` uvicorn processes (``options``: uvicorn's, e.g. ``host``,
+    ``port``). The database URL, the engine and this process's id reach each process as the factory's arguments
+    (pickled by multiprocessing's spawn), not through the environment: nothing writes ``os.environ``."""
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
+
+    factory = functools.partial(create_server_app, db_url or None, engine_name, os.getpid())
+    config = Config(factory, factory=True, workers=workers, **options)
+    sockets = [config.bind_socket()]
+    try:
+        Multiprocess(config, sockets=sockets).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sock in sockets:
+            sock.close()

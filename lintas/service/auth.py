@@ -187,7 +187,7 @@ class KeyedRoutes:
 
 
 def _origins() -> list[str]:
-    return [origin.strip().rstrip("/") for origin in settings.get("cors_origins").split(",") if origin.strip()]
+    return [origin.rstrip("/") for origin in settings.current().cors_origins]
 
 
 def install_security(app: FastAPI, database: Callable[[], Engine], *, enabled: bool = True) -> Auth:

@@ -160,7 +160,8 @@ def _notify_config() -> Any:
 def install_desk_pages(app: FastAPI) -> None:
     """Add the desk's pages to ``app`` (after :func:`~lintas.service.accounts.install_desk`); the translation
     memory they open is closed when the app's lifespan ends."""
-    names = [n.strip() for n in (settings.get("desk_engines") or settings.get("engine")).split(",") if n.strip()]
+    configured = settings.current()
+    names = list(configured.desk_engines) or [n.strip() for n in configured.engine.split(",") if n.strip()]
     resources = DeskResources(notify=_notify_config(), engine_names=tuple(dict.fromkeys(names)))
     app.state.lintas_desk_pages = resources
     inner: Callable[[Any], Any] = app.router.lifespan_context

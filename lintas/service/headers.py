@@ -49,7 +49,7 @@ _STATIC = Path(__file__).parent / "static"
 
 
 def public_url_unset() -> bool:
-    return not settings.get("public_url").strip()
+    return not settings.current().public_url.strip()
 
 
 class SecurityHeadersMiddleware:

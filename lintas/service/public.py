@@ -50,7 +50,7 @@ router = APIRouter(tags=["public site"])
 
 
 def _base_url(request: Request) -> str:
-    configured = settings.get("public_url").strip()
+    configured = settings.current().public_url.strip()
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/") + request.scope.get("root_path", "").rstrip("/")

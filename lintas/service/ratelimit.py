@@ -39,13 +39,13 @@ _OFF = ("", "off", "none")
 
 
 def rate_limit_item(setting: str) -> RateLimitItem | None:
-    value = settings.get(setting).strip()
+    value = str(getattr(settings.current(), setting)).strip()
     if value.lower() in _OFF:
         return None
     try:
         return parse(value)
     except ValueError:
-        env = settings.SETTINGS[setting].env
+        env = settings.env_name(setting)
         raise InputError(f"{env}={value!r} is not a rate such as '600/minute' or '10/second' (or 'off')") from None
 
 
@@ -69,7 +69,7 @@ class RateLimits:
 
     @classmethod
     def from_settings(cls) -> RateLimits:
-        storage = settings.get("rate_limit_storage").strip() or "memory://"
+        storage = settings.current().rate_limit_storage.strip() or "memory://"
         return cls(rate_limit_item("rate_limit"), rate_limit_item("public_rate_limit"), storage)
 
     def _hit(self, item: RateLimitItem, identifiers: tuple[str, ...]) -> int | None:

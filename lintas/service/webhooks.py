@@ -41,7 +41,6 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
-from lintas.errors import InputError
 from lintas.newsroom.signing import sign, verify
 from lintas.service.api import (
     ARTICLE_JSON_BODY,
@@ -61,7 +60,6 @@ __all__ = ["WebhookConfig", "install_webhooks", "router", "sign"]
 
 
 _HEADERS = ("X-Lintas-Timestamp", "X-Lintas-Delivery", "X-Lintas-Signature")
-_MAX_TOLERANCE = 86_400  # a day: receipts are kept twice as long, and a bigger number overflowed the pruning
 _MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: a longer number is refused before int() and float()
 
 
@@ -72,14 +70,8 @@ class WebhookConfig:
 
     @classmethod
     def from_settings(cls) -> WebhookConfig:
-        raw = settings.get("webhook_tolerance").strip()
-        try:
-            tolerance = int(raw) if len(raw) <= 12 else -1
-        except ValueError:
-            tolerance = -1
-        if not 1 <= tolerance <= _MAX_TOLERANCE:
-            raise InputError(f"LINTAS_WEBHOOK_TOLERANCE={raw!r} is not 1 to {_MAX_TOLERANCE} seconds")
-        return cls(secret=settings.get("webhook_secret"), tolerance=tolerance)
+        configured = settings.current()  # LINTAS_WEBHOOK_TOLERANCE: 1 to 86400 seconds
+        return cls(secret=configured.webhook_secret.get_secret_value(), tolerance=configured.webhook_tolerance)
 
 
 def _headers(request: Request) -> tuple[int, str, str]:

@@ -510,7 +510,7 @@ def _parse_time(value: str) -> datetime | None:
 def configured_memory() -> TranslationMemory | None:
     """The translation memory of ``LINTAS_MEMORY`` (default: ``memory.sqlite`` in the data directory), or None when
     it is ``off``; InputError when it cannot be opened (a bad URL, an unreadable file)."""
-    configured = settings.get("memory").strip()
+    configured = settings.current().memory.strip()
     if configured.lower() == "off":
         return None
     try:

@@ -345,7 +345,7 @@ _STARTER: Glossary | None = None
 def configured_glossary() -> Glossary | None:
     """The glossary of the settings: the starter glossary plus the ``LINTAS_GLOSSARY`` files (separated by the
     platform's path separator); None when ``LINTAS_GLOSSARY`` is ``none`` (no glossary at all)."""
-    configured = settings.get("glossary").strip()
+    configured = settings.current().glossary.strip()
     if configured.lower() == "none":
         return None
     return load_glossary([p for p in configured.split(os.pathsep) if p])
