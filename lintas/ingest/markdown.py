@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import frontmatter
 import yaml
 from bs4 import Tag
+from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 
 from lintas.errors import InputError
@@ -48,7 +48,7 @@ _DATE_FIELDS = {"published_at", "updated_at"}
 
 
 def _load(text: str) -> tuple[dict[str, Any], str]:
-    handler = frontmatter.YAMLHandler()
+    handler = YAMLHandler()
     if not handler.detect(text):
         return {}, text
     try:
