@@ -10,6 +10,7 @@ BLEU, so a different sentence split inside the pipeline cannot skew the comparis
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import time
@@ -154,6 +155,10 @@ def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callabl
     return hyps
 
 
+def _naive_run(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]) -> tuple[list[str], int]:
+    return _naive_docs(docs, engine, target, tick), 0
+
+
 def run_eval(
     docs: list[Document],
     targets: list[str],
@@ -167,10 +172,10 @@ def run_eval(
     for target in targets:
         refs = [_join(d.refs[target], target) for d in docs]
         systems: list[tuple[str, Callable[[], tuple[list[str], int]]]] = [
-            ("pipeline", lambda t=target: _pipeline_docs(docs, engine, t, tick))
+            ("pipeline", functools.partial(_pipeline_docs, docs, engine, target, tick))
         ]
         if baseline is not None:
-            systems.append(("naive", lambda t=target: (_naive_docs(docs, baseline, t, tick), 0)))
+            systems.append(("naive", functools.partial(_naive_run, docs, baseline, target, tick)))
         for name, run in systems:
             started = time.perf_counter()
             hyps, flagged = run()

@@ -272,7 +272,7 @@ class _Replica:
         articles = {key: Article.model_validate_json(article_json) for key, article_json, _ in batch}
         wanted = {key: targets for key, _, targets in batch}
         keys = {id(article): key for key, article in articles.items()}
-        out = []
+        out: list[tuple[str, dict[str, str], str | None]] = []
         for result in translate_many(
             articles.values(),
             lambda article: wanted[keys[id(article)]],

@@ -8,20 +8,21 @@ deduplicated away). Whole-article unpublish is :func:`lintas.store.repo.unpublis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, Row, exists, insert, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 
 from lintas.newsroom.notify import EVENT, NotifyConfig, edition_event
 from lintas.pipeline.correct import correct
 from lintas.store import outbox
-from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, transaction, utcnow
 from lintas.store.memory import TranslationMemory
 from lintas.store.schema import article_revisions, articles, edition_changes, editions
 from lintas.store.site import newest_editions
-from lintas.text.article import Article, Edition
+from lintas.text.article import Article, Edition, EditionStatus
 from lintas.text.assemble import split_article
 from lintas.text.textsafe import clean_chars
 
@@ -84,7 +85,7 @@ class Change:
 # --- the desk's list -----------------------------------------------------------------------------------------
 
 
-def _summary(row: Row[Any]) -> EditionSummary:
+def _summary(row: AnyRow) -> EditionSummary:
     edition = Edition.model_validate_json(row.edition_json)
     found = [f for s in edition.segments for f in s.flags if f.severity != "info"]
     critical = sum(1 for f in found if f.severity == "critical" and not f.repaired)
@@ -138,7 +139,7 @@ def desk_rows(
     return out[:limit]
 
 
-def _rows(conn: Connection, rows: list[Row[Any]], lang: str | None) -> list[DeskRow]:
+def _rows(conn: Connection, rows: Sequence[AnyRow], lang: str | None) -> list[DeskRow]:
     if not rows:
         return []
     found = conn.execute(newest_editions(lang, published_only=False, article_ids=[r.id for r in rows])).all()
@@ -158,7 +159,7 @@ def desk_edition(bind: Bind, article_id: str, lang: str) -> Edition | None:
 # --- changes -------------------------------------------------------------------------------------------------
 
 
-def _edition_row(conn: Connection, article_id: str, lang: str, *, lock: bool) -> Row[Any] | None:
+def _edition_row(conn: Connection, article_id: str, lang: str, *, lock: bool) -> AnyRow | None:
     e = editions
     query = (
         select(e.c.revision, e.c.edition_json, e.c.status)
@@ -275,7 +276,7 @@ def set_status(
     bind: Bind,
     article_id: str,
     lang: str,
-    status: Literal["published", "held"],
+    status: EditionStatus,
     author: str,
     note: str | None = None,
     *,

@@ -94,7 +94,7 @@ def engine_class(spec: str) -> Callable[..., Engine]:
         raise InputError(f"cannot load engine {spec!r}: {exc}") from None
     if not callable(cls):
         raise InputError(f"engine {spec!r} is not a class")
-    return cls  # type: ignore[no-any-return]
+    return cls
 
 
 # --- the lease keeper -----------------------------------------------------------------------------------------

@@ -33,11 +33,15 @@ __all__ = ["translate_article", "translate_unit", "EditionReport", "ProgressFn",
 ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
 
 
-class _Match(Protocol):
-    source: str
-    target: str
-    score: float
-    origin: str
+class _Match(Protocol):  # read-only members: the memory's matches are frozen
+    @property
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def origin(self) -> str: ...
 
 
 class Memory(Protocol):
@@ -248,8 +252,13 @@ def _names_inline(text: str, hits: Sequence[TermHit], target: str) -> str:
     for hit in hits:
         form = hit.term.preferred(target)
         if hit.term.category == NAME_CATEGORY and form and form != hit.text:
-            text = re.sub(r"(?<![\w-])" + re.escape(hit.text) + r"(?![\w-])", lambda _m, f=form: f, text)
+            text = re.sub(r"(?<![\w-])" + re.escape(hit.text) + r"(?![\w-])", _literal(form), text)
     return text
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that is ``text`` as written (no backslash or group references)."""
+    return lambda _match: text
 
 
 def translate_unit(unit: Unit, engine: Engine, source_lang: str, target: str, glossary: Glossary | None) -> str:
@@ -442,7 +451,11 @@ def translate_article(
     names = find_names([u.segment.text for u in units]) if options.names else []
     for target in order:
         started = time.perf_counter()
-        via = (pivot, pivot_segments, pivot_signals) if pivot_segments is not None and target != pivot else None
+        via = (
+            (pivot, pivot_segments, pivot_signals)
+            if pivot is not None and pivot_segments is not None and target != pivot
+            else None
+        )
         renderings = resolve_names(names, target, engine, options.glossary, article.source_lang) if names else []
         lang_options = options
         if renderings:

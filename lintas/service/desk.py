@@ -52,6 +52,7 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
+from lintas.text.article import EditionStatus
 from lintas.text.glossary import Term
 from lintas.text.languages import TARGETS, get_language
 
@@ -510,7 +511,7 @@ def _anchor(segment_id: str) -> str:
     return "seg-" + "".join(c if c.isalnum() else "-" for c in segment_id)
 
 
-async def _set_status(request: Request, article_id: str, lang: str, status: str, user: User) -> Response:
+async def _set_status(request: Request, article_id: str, lang: str, status: EditionStatus, user: User) -> Response:
     _check_lang(lang)
     note = (await read_form(request)).get("note", "").strip()[:MAX_NOTE_CHARS] or None
     db, notify = service_state(request).database(), _resources(request).notify

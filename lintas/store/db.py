@@ -24,7 +24,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Row, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 from lintas import settings
@@ -34,10 +34,13 @@ try:
 except ImportError:  # Windows: processes wait in SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Bind", "DEFAULT_FILE_NAME", "make_engine", "upgrade", "transaction", "utcnow", "MIGRATIONS_DIR"]
+__all__ = ["AnyRow", "Bind", "DEFAULT_FILE_NAME", "make_engine", "upgrade", "transaction", "utcnow", "MIGRATIONS_DIR"]
 
 Bind = Engine | Connection | Session
 """What the store's functions take: an engine, or a connection or session (see :func:`transaction`)."""
+
+AnyRow = Row[*tuple[Any, ...]]
+"""A result row of the Core tables, any number of columns (SQLAlchemy types a Core row's columns as Any)."""
 
 DEFAULT_FILE_NAME = "lintas.sqlite"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

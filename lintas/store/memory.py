@@ -58,6 +58,7 @@ from lintas import settings
 from lintas.errors import InputError
 
 __all__ = [
+    "NAMING_CONVENTION",
     "metadata",
     "translation_memory",
     "KINDS",
@@ -93,15 +94,15 @@ _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=dict(NAMING_CONVENTION))
 
 translation_memory = Table(
     "translation_memory",

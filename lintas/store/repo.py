@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, delete, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,7 @@ from lintas.text.article import Article, Edition, Flag
 from lintas.text.ids import check_article_id
 
 __all__ = [
+    "UpsertInsert",
     "DEFAULT_MAX_ATTEMPTS",
     "ArticleInfo",
     "RevisionInfo",
@@ -93,7 +94,10 @@ def content_hash(article: Article) -> str:
     return _sha256(_canonical_json(article.model_dump(mode="json", exclude={"revision"}, exclude_defaults=True)))
 
 
-def insert_statement(conn: Connection, table: Any) -> Insert:
+UpsertInsert = postgresql.Insert | sqlite.Insert  # the dialects' INSERTs, which know ON CONFLICT
+
+
+def insert_statement(conn: Connection, table: Table) -> UpsertInsert:
     """An INSERT that knows ``on_conflict_do_nothing/update`` on the connection's dialect."""
     name = conn.dialect.name
     if name == "postgresql":

@@ -10,7 +10,6 @@ database can hold everything. :data:`ALL_METADATA` lists both.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +31,7 @@ from sqlalchemy import (
     true,
 )
 
+from lintas.store.memory import NAMING_CONVENTION
 from lintas.store.memory import metadata as memory_metadata
 
 __all__ = [
@@ -81,13 +81,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: the store only takes timezone-aware times")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-metadata = MetaData(naming_convention=dict(memory_metadata.naming_convention))
+metadata = MetaData(naming_convention=dict(NAMING_CONVENTION))
 
 ALL_METADATA: tuple[MetaData, ...] = (metadata, memory_metadata)
 
