@@ -128,7 +128,7 @@ class EvalRow:
 
 
 def _pipeline_docs(
-    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]
+    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
 ) -> tuple[list[str], int]:
     hyps: list[str] = []
     flagged = 0
@@ -143,7 +143,7 @@ def _pipeline_docs(
     return hyps, flagged
 
 
-def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]) -> list[str]:
+def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]) -> list[str]:
     hyps = []
     for doc in docs:
         outs = []
@@ -155,7 +155,9 @@ def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callabl
     return hyps
 
 
-def _naive_run(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]) -> tuple[list[str], int]:
+def _naive_run(
+    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
+) -> tuple[list[str], int]:
     return _naive_docs(docs, engine, target, tick), 0
 
 
@@ -164,7 +166,7 @@ def run_eval(
     targets: list[str],
     engine: Engine,
     baseline: Engine | None,
-    tick: Callable[[int], None] = lambda n: None,
+    tick: Callable[[int], object] = lambda n: None,
     save: Path | None = None,
 ) -> list[EvalRow]:
     rows: list[EvalRow] = []

@@ -240,7 +240,7 @@ def run_bench(
     glossary: Glossary,
     *,
     seed: int = 13,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> BenchResult:
     rows: list[Row] = []
     for lang in targets:
@@ -350,7 +350,7 @@ def run_real(
     engine: object,
     options: object,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     save: Path | None = None,
 ) -> dict[str, RealRow]:
     """Translate each document with the pipeline and count what the checks flag (editions as JSON
@@ -416,7 +416,7 @@ def run_backtranslation(
     per_type: int = 20,
     min_chrf: float | None = None,
     seed: int = 13,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, list[float]]:
     """chrF of back-translations (into Indonesian, against the source) for ``per_type`` cases of
     each type in :data:`BACK_TYPES`: how well the optional check separates good from bad."""

@@ -64,7 +64,7 @@ def translate_half(
     out: Path,
     *,
     lines: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
     the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped.

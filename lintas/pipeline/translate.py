@@ -30,7 +30,7 @@ from lintas.text.protect import missing_spans, repair_spans
 
 __all__ = ["translate_article", "translate_unit", "EditionReport", "ProgressFn", "Memory", "Options"]
 
-ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
+ProgressFn = Callable[[str, int], object]  # (target language, segments done since last call); its result is ignored
 
 
 class _Match(Protocol):  # read-only members: the memory's matches are frozen
