@@ -322,8 +322,11 @@ def chaos_run(
     to ``log_dir`` (default: a temporary directory, removed at the end).
     """
     started = time.perf_counter()
-    temp = None if log_dir is not None else tempfile.TemporaryDirectory(prefix="lintas-chaos-")
-    logs = Path(log_dir if log_dir is not None else temp.name)  # type: ignore[union-attr]
+    temp: tempfile.TemporaryDirectory[str] | None = None
+    if log_dir is None:
+        temp = tempfile.TemporaryDirectory(prefix="lintas-chaos-")
+        log_dir = temp.name
+    logs = Path(log_dir)
     logs.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     with WebhookReceiver(delay=receiver_delay) as receiver:

@@ -211,7 +211,10 @@ def _audit(conn: Connection, edition: Edition, revision: int, action: str, autho
             **values,
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    key = result.inserted_primary_key  # Optional in SQLAlchemy's types; always set by a one-row INSERT
+    if key is None:
+        raise RuntimeError("the audit row was inserted without a primary key")
+    return int(key[0])
 
 
 def _announce(conn: Connection, notify: NotifyConfig | None, edition: Edition, revision: int, change: int) -> int:

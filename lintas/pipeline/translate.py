@@ -314,11 +314,14 @@ def _translate_language(
         prepared = [prepare_segment(first[i], units[i], engine, target, glossary, pivot is None) for i in todo]
         outputs = engine.translate_batch([p[0] for p in prepared], first_lang, target, context=history) if todo else []
         for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
-            best[i] = _evaluate(units[i], raw, target, glossary, mapping)
+            evaluated = _evaluate(units[i], raw, target, glossary, mapping)
             if pivot_signals and "logprob_mean" in pivot_signals[i]:  # how sure the engine was of the pivot text
-                best[i].signals["pivot_logprob_mean"] = pivot_signals[i]["logprob_mean"]  # type: ignore[union-attr]
+                evaluated.signals["pivot_logprob_mean"] = pivot_signals[i]["logprob_mean"]
+            best[i] = evaluated
         for i in range(start, min(start + chunk, len(units))):
-            history.append((first[i], best[i].text))  # type: ignore[union-attr]
+            kept = best[i]
+            assert kept is not None  # from the memory, or translated just above
+            history.append((first[i], kept.text))
         if progress:
             progress(target, min(start + chunk, len(units)) - start)
     results: list[_Attempt] = [b for b in best if b is not None]

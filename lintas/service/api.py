@@ -107,6 +107,7 @@ def service_state(request: Request) -> ServiceState:
 class ArticleInput(Article):
     """The article JSON (``schema/article.schema.json``); ``id`` may be left out of a PUT (the path gives it)."""
 
+    # pydantic: a subclass may make a field optional, which mypy sees as an incompatible override of Article.id
     id: str | None = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -29,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from lintas import settings
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # Windows: processes wait in SQLite's busy handler
-    fcntl = None  # type: ignore[assignment]
+else:  # Windows: processes wait in SQLite's busy handler
+    fcntl = None
 
 __all__ = ["AnyRow", "Bind", "DEFAULT_FILE_NAME", "make_engine", "upgrade", "transaction", "utcnow", "MIGRATIONS_DIR"]
 
