@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, exists, insert, select, update
+from sqlalchemy import Connection, Select, exists, insert, select, update
 
 from lintas.newsroom.notify import EVENT, NotifyConfig, edition_event
 from lintas.pipeline.correct import correct
@@ -25,6 +25,10 @@ from lintas.store.site import newest_editions
 from lintas.text.article import Article, Edition, EditionStatus
 from lintas.text.assemble import split_article
 from lintas.text.textsafe import clean_chars
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.pipeline.translate import Options
 
 __all__ = [
     "EditionSummary",
@@ -92,7 +96,7 @@ def _summary(row: AnyRow) -> EditionSummary:
     return EditionSummary(row.revision, row.status, float(row.confidence), len(found), critical, row.created_at)
 
 
-def _article_query(status: str | None, lang: str | None, since: datetime | None) -> Any:
+def _article_query(status: str | None, lang: str | None, since: datetime | None) -> Select[*tuple[Any, ...]]:
     a = articles
     query = select(a.c.id, a.c.headline, a.c.section, a.c.updated_at, a.c.published)
     if lang is not None or status is not None:
@@ -338,11 +342,11 @@ def retranslate(
     bind: Bind,
     article_id: str,
     lang: str,
-    engine: Any,
+    engine: Engine,
     author: str,
     *,
     segment_id: str | None = None,
-    options: Any = None,
+    options: Options | None = None,
     notify: NotifyConfig | None = None,
 ) -> Edition:
     """Translate the newest edition in ``lang`` again with ``engine`` (a :class:`lintas.engines.Engine`), audited

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from alembic.migration import MigrationContext
@@ -41,6 +41,9 @@ from lintas.text.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.text.inline import parse_inline, plain_text
 from lintas.text.languages import TARGETS, parse_targets
 
+if TYPE_CHECKING:
+    from lintas.pipeline.translate import Options
+
 __all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
 MAX_TRANSLATE_CHARS = 2000
@@ -62,7 +65,7 @@ class ServiceState:
     head_revision: str | None
     db: Engine | None = None
     translator: TranslationEngine | None = None
-    options: Any = None
+    options: Options | None = None
     _make_lock: threading.Lock = field(default_factory=threading.Lock)
     translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
     pages: PageCache = field(default_factory=PageCache)  # the public site's answers (lintas/service/pagecache.py)
@@ -72,7 +75,7 @@ class ServiceState:
             raise ApiError(503, "unavailable", "the service is not started (no database)")
         return self.db
 
-    def translation_engine(self) -> tuple[TranslationEngine, Any]:
+    def translation_engine(self) -> tuple[TranslationEngine, Options | None]:
         """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
         with self._make_lock:
             if self.translator is None:
@@ -130,7 +133,7 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request) -> object:
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body is empty: send a JSON object")
@@ -159,7 +162,7 @@ def _validation_error(err: ValidationError, what: str) -> ApiError:
     return ApiError(422, "validation_error", validation_message(err, what), field=field_path(tuple(first["loc"])))
 
 
-def article_from_json(data: Any, path_id: str | None) -> Article:
+def article_from_json(data: object, path_id: str | None) -> Article:
     """The article in ``data`` (validated, inline HTML sanitized as the JSON reader does, checked Indonesian)."""
     if not isinstance(data, dict):
         raise ApiError(

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -52,9 +52,16 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
-from lintas.text.article import EditionStatus
+from lintas.text.article import Edition, EditionStatus
 from lintas.text.glossary import Term
 from lintas.text.languages import TARGETS, get_language
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.newsroom.notify import NotifyConfig
+    from lintas.pipeline.translate import Options
+    from lintas.store.db import Bind
+    from lintas.store.memory import TranslationMemory
 
 __all__ = ["PAGE_SIZE", "DeskResources", "install_desk_pages", "router"]
 
@@ -96,15 +103,15 @@ class DeskResources:
     """What corrections need: the translation memory (opened on first use, closed when the app stops) and the
     webhook settings (read when the app is made)."""
 
-    notify: Any = None
+    notify: NotifyConfig | None = None
     engine_names: tuple[str, ...] = ()
-    _memory: Any = None
+    _memory: TranslationMemory | None = None
     _opened: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _engines: dict[str, Any] = field(default_factory=dict)
+    _engines: dict[str, tuple[Engine, Options]] = field(default_factory=dict)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
 
-    def engine(self, name: str, bind: Any) -> tuple[Any, Any]:
+    def engine(self, name: str, bind: Bind) -> tuple[Engine, Options]:
         """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads); the
         glossary is the workers': the settings' plus the terms editors keep in the database ``bind``."""
         if name not in self.engine_names:
@@ -123,7 +130,7 @@ class DeskResources:
                     raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
             return self._engines[name]
 
-    def memory(self) -> Any:
+    def memory(self) -> TranslationMemory | None:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
         with self._lock:
             if not self._opened:
@@ -148,7 +155,7 @@ class DeskResources:
                 close()
 
 
-def _notify_config() -> Any:
+def _notify_config() -> NotifyConfig | None:
     from lintas.newsroom.notify import NotifyConfig
 
     try:
@@ -319,7 +326,7 @@ async def desk_list(request: Request, user: Annotated[User, _EDITOR]) -> Respons
 # --- the side-by-side view -----------------------------------------------------------------------------------
 
 
-def _segments(edition: Any) -> list[dict[str, Any]]:
+def _segments(edition: Edition) -> list[dict[str, Any]]:
     out = []
     for number, segment in enumerate(edition.segments, start=1):
         flags = [
@@ -357,7 +364,7 @@ def _segments(edition: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _changes(bind: Any, article_id: str) -> list[dict[str, str]]:
+def _changes(bind: Bind, article_id: str) -> list[dict[str, str]]:
     out = []
     for change in review.edition_changes_for(bind, article_id):
         action = str(getattr(change, "action", ""))

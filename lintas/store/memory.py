@@ -56,6 +56,7 @@ from sqlalchemy import (
 
 from lintas import settings
 from lintas.errors import InputError
+from lintas.store.db import AnyRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -423,7 +424,7 @@ class TranslationMemory:
         with self._engine.begin() as conn:
             rows = conn.execute(query).all()
         seen: set[str] = set()
-        scored: list[tuple[float, int, Any]] = []
+        scored: list[tuple[float, int, AnyRow]] = []
         for position, row in enumerate(rows):  # newest first, so the first row of a source is its newest
             if row.source_hash in seen:
                 continue
@@ -480,7 +481,7 @@ class TranslationMemory:
         return len(rows)
 
 
-def _match(row: Any, score: float, same_context: bool) -> Match:
+def _match(row: AnyRow, score: float, same_context: bool) -> Match:
     return Match(
         source=row.source,
         target=row.target,
