@@ -47,7 +47,7 @@ _TEXT_FIELDS = {"id", "headline", "kicker", "subheadline", "dateline", "author",
 _DATE_FIELDS = {"published_at", "updated_at"}
 
 
-def _load(text: str) -> tuple[dict[str, Any], str]:
+def _load(text: str) -> tuple[dict[str, Any], str]:  # Any: YAML's values, checked by the Article model
     handler = YAMLHandler()
     if not handler.detect(text):
         return {}, text

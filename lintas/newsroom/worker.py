@@ -63,12 +63,12 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def resolve_engine(spec: str, **options: Any) -> Engine:
+def resolve_engine(spec: str, **options: object) -> Engine:
     """An engine by registered name (:func:`lintas.engines.get_engine`) or as ``module:Class`` (imported)."""
     return engine_class(spec)(**options) if ":" in spec else _registered(spec, **options)
 
 
-def _registered(name: str, **options: Any) -> Engine:
+def _registered(name: str, **options: object) -> Engine:
     from lintas.engines import get_engine
 
     return get_engine(name, **options)
