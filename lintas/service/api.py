@@ -255,7 +255,7 @@ def _links(request: Request, article_id: str, langs: list[str]) -> dict[str, Any
     }
 
 
-def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool, dict[str, Any]]:
+def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool, dict[str, repo.EditionState]]:
     revision, changed = repo.upsert_article(db, article, targets)  # one transaction: the only write
     return revision, changed, repo.edition_statuses(db, article.id)
 
@@ -270,7 +270,7 @@ async def _put_article(request: Request, path_id: str | None, targets: str | Non
 
 
 def stored_answer(
-    request: Request, article_id: str, revision: int, changed: bool, statuses: dict[str, Any]
+    request: Request, article_id: str, revision: int, changed: bool, statuses: dict[str, repo.EditionState]
 ) -> JSONResponse:
     """The answer to a stored article: 201 with a new revision, 200 when the content was the same."""
     body = {
@@ -283,14 +283,20 @@ def stored_answer(
     return _json(body, 201 if changed else 200, {"Location": _href(request, article_id)})
 
 
-def _job_summary(status: dict[str, Any] | None) -> dict[str, Any] | None:
-    if status is None or status.get("job_state") is None:
+def _job_summary(status: repo.EditionState | None) -> dict[str, Any] | None:
+    if status is None or status["job_state"] is None:
         return None
-    keys = ("job_revision", "job_state", "attempts", "max_attempts", "next_run_at", "last_error")
-    return {key.removeprefix("job_"): status[key] for key in keys}
+    return {
+        "revision": status["job_revision"],
+        "state": status["job_state"],
+        "attempts": status["attempts"],
+        "max_attempts": status["max_attempts"],
+        "next_run_at": status["next_run_at"],
+        "last_error": status["last_error"],
+    }
 
 
-def _edition_missing(article_id: str, lang: str, revision: int | None, status: dict[str, Any] | None) -> ApiError:
+def _edition_missing(article_id: str, lang: str, revision: int | None, status: repo.EditionState | None) -> ApiError:
     job = _job_summary(status)
     wanted = f" of revision {revision}" if revision is not None else ""
     if job is None or (revision is not None and job["revision"] != revision):

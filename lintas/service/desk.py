@@ -393,14 +393,14 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         raise _not_found(f"There is no article “{article_id[:200]}”.")
     statuses = repo.edition_statuses(db, article_id)
     if lang is None:  # the first held language, else the first with an edition, else the first
-        with_edition = [code for code in TARGETS if (statuses.get(code) or {}).get("edition_status")]
+        with_edition = [code for code in TARGETS if code in statuses and statuses[code]["edition_status"]]
         held = [code for code in with_edition if statuses[code]["edition_status"] == "held"]
         lang = (held or with_edition or list(TARGETS))[0]
     edition = review.desk_edition(db, article_id, lang)
     root = root_path(request)
     tabs = []
     for code in TARGETS:
-        status_key = (statuses.get(code) or {}).get("edition_status")
+        status_key = statuses[code]["edition_status"] if code in statuses else None
         tabs.append(
             {
                 **_language(code),
@@ -415,7 +415,7 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         public = site.public_edition(db, article_id, lang)
         if public is not None:
             public_href = root + page_path(lang, article.section, article_id, public.headline)
-    job = statuses.get(lang) or {}
+    job = statuses.get(lang)
     base = f"{root}/desk/articles/{quote(article_id, safe='')}"
     return {
         "article": article,
@@ -440,7 +440,9 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
             if edition is not None
             else None
         ),
-        "job": {"state": job.get("job_state") or "", "error": job.get("last_error") or ""},
+        "job": {"state": job["job_state"] or "", "error": job["last_error"] or ""}
+        if job
+        else {"state": "", "error": ""},
         "segments": _segments(edition) if edition is not None else [],
         "names": [n for n in getattr(edition, "names", []) if n.origin in ("engine", "latin")] if edition else [],
         "public_href": public_href,

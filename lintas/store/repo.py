@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection, Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +32,7 @@ from lintas.text.ids import check_article_id
 
 __all__ = [
     "UpsertInsert",
+    "EditionState",
     "DEFAULT_MAX_ATTEMPTS",
     "ArticleInfo",
     "RevisionInfo",
@@ -357,7 +358,24 @@ def get_edition(bind: Bind, article_id: str, lang: str, revision: int | None = N
     return None if text is None else Edition.model_validate_json(text)
 
 
-def edition_statuses(bind: Bind, article_id: str) -> dict[str, dict[str, Any]]:
+class EditionState(TypedDict):
+    """Where a language's translation of an article stands (:func:`edition_statuses`)."""
+
+    revision: int
+    job_revision: int | None
+    job_state: str | None
+    attempts: int | None
+    max_attempts: int | None
+    next_run_at: datetime | None
+    last_error: str | None
+    edition_revision: int | None
+    edition_status: str | None
+    confidence: float | None
+    edition_created_at: datetime | None
+    up_to_date: bool
+
+
+def edition_statuses(bind: Bind, article_id: str) -> dict[str, EditionState]:
     """Per target language, where its translation stands (empty for an unknown article).
 
     Each value has ``revision`` (the article's current revision); from the newest job of that language:
@@ -388,7 +406,7 @@ def edition_statuses(bind: Bind, article_id: str) -> dict[str, dict[str, Any]]:
         ).all()
     newest_job = {row.target_lang: row for row in job_rows}  # ordered by revision: the last one wins
     newest_edition = {row.target_lang: row for row in edition_rows}
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, EditionState] = {}
     for lang in sorted(newest_job.keys() | newest_edition.keys()):
         job = newest_job.get(lang)
         edition = newest_edition.get(lang)
