@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class WebhookReceiver:
         self._server.server_close()
         self._thread.join()
 
-    def record(self, headers: Any, body: bytes) -> bool:
+    def record(self, headers: Message, body: bytes) -> bool:
         """Record one POST; False when its signature or event is wrong."""
         delivery, timestamp = headers.get("X-Lintas-Delivery", ""), headers.get("X-Lintas-Timestamp", "")
         signed = verify(self.secret, timestamp, delivery, body, headers.get("X-Lintas-Signature", ""))

@@ -484,7 +484,7 @@ def _bad_input(request: Request, article_id: str, lang: str, message: str) -> De
     return DeskPage(400, "Not saved", message, link=_view_url(request, article_id, lang))
 
 
-async def _call(request: Request, article_id: str, lang: str, action: Callable[[], Any]) -> None:
+async def _call(request: Request, article_id: str, lang: str, action: Callable[[], object]) -> None:
     """Run a store change in a worker thread; LookupError answers 404, ValueError 400 (with its message)."""
     try:
         await run_in_threadpool(action)

@@ -78,7 +78,7 @@ class RevisionInfo:
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _canonical_json(value: Any) -> str:
+def _canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
