@@ -29,6 +29,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check lintas tests
 	$(BIN)/ruff format --check lintas tests
+	$(BIN)/mypy
 
 # The storage tests also run on PostgreSQL and the browser tests in Debian's Chromium: as root (CI, a fresh
 # container) both are installed from Debian's packages and started here, and a missing browser fails the run;

@@ -72,7 +72,7 @@ def test_the_fit_learns_what_separates_bad_lines_and_picks_a_hold_threshold() ->
     assert en.bad_below == 60.0  # the lowest quarter: the 10.0 lines are below it
     assert en.weights[FEATURES.index("critical")] < 0  # "critical" lowers the estimate
     result = report(records, ["en"], model)["en"]
-    assert result["auc"] == 1.0 and result["bad"] == 12  # type: ignore[index]
+    assert result["auc"] == 1.0 and result["bad"] == 12
     assert 0.0 <= en.hold_below <= 1.0
     assert "| en | 48 |" in format_report(report(records, ["en"], model))
     # a control: labels the signals cannot see give a chance-level AUC
@@ -80,7 +80,7 @@ def test_the_fit_learns_what_separates_bad_lines_and_picks_a_hold_threshold() ->
     shuffled = [
         _record(f"d{d}", n, rng.choice([10.0, 60.0, 60.0, 60.0]), (d + n) % 4 == 0) for d in range(8) for n in range(6)
     ]
-    assert report(shuffled, ["en"], model)["en"]["auc"] < 0.7  # type: ignore[index]
+    assert report(shuffled, ["en"], model)["en"]["auc"] < 0.7
 
 
 def test_translate_half_writes_resumable_editions_and_line_records(tmp_path: Path) -> None:
@@ -93,4 +93,4 @@ def test_translate_half_writes_resumable_editions_and_line_records(tmp_path: Pat
     assert [(r.lang, r.line) for r in records] == [(lang, n) for lang in ("en", "zh") for n in range(4)]
     assert all(r.reference == docs[0].refs[r.lang][r.line] and 0.0 <= r.chrf <= 100.0 for r in records)
     editions = edition_scores(records)
-    assert len(editions) == 2 and all(0.0 <= float(e["confidence"]) <= 1.0 for e in editions)  # type: ignore[arg-type]
+    assert len(editions) == 2 and all(0.0 <= float(e["confidence"]) <= 1.0 for e in editions)

@@ -88,9 +88,12 @@ def translate(article: Path, targets: str, engine_name: str, out_dir: Path, fmt:
     engine = _engine(engine_name)
     load_s = time.perf_counter() - started
     with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
-        reports = translate_article(
-            doc, langs, engine, progress=lambda lang, n: (bar.set_postfix_str(lang), bar.update(n)), options=options
-        )
+
+        def progress(lang: str, n: int) -> None:
+            bar.set_postfix_str(lang)
+            bar.update(n)
+
+        reports = translate_article(doc, langs, engine, progress=progress, options=options)
     source_page = write_source(doc, out_dir)
     for report in reports:
         edition = report.edition
@@ -266,9 +269,11 @@ def qe_bench(
         chosen = docs[:translate_docs]
         total = sum(len(d.source) for d in chosen) * len(langs)
         with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
-            real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save)
+            translated = run_real(
+                chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save
+            )
         click.echo("")
-        click.echo(format_real(real, langs, samples=samples))
+        click.echo(format_real(translated, langs, samples=samples))
     if back_cases:
         from lintas.measure.qebench import BACK_TYPES, format_backtranslation, run_backtranslation
 

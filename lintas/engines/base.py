@@ -48,8 +48,11 @@ class Engine(Protocol):
     engine should change something (a stricter prompt, less context, other decoding).
     """
 
-    name: str
-    model: str
+    @property
+    def name(self) -> str: ...  # read-only: a wrapper's are its inner engine's
+    @property
+    def model(self) -> str: ...
+
     # glossary_mode: "prompt" | "placeholder" (optional attribute; "prompt" when absent)
     # gives_logprobs: True when translate_batch returns :class:`Scored` strings (optional; False when absent)
 

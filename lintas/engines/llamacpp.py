@@ -142,7 +142,7 @@ class LlamaCppEngine:
             pairs.append((seg, text))
         return out
 
-    def _history(self, pairs: list[tuple[str, str]], attempt: int) -> list[dict[str, str]]:
+    def _history(self, pairs: list[tuple[Segment, str]], attempt: int) -> list[dict[str, str]]:
         """The last ``history_turns`` to ``2 * history_turns - 1`` pairs: the window start moves
         in steps of ``history_turns``, so consecutive prompts share their prefix (KV cache)."""
         keep = self.history_turns if attempt == 0 else 0

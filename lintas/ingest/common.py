@@ -84,7 +84,7 @@ def slugify(text: str, fallback: str = "article") -> str:
     return slug or fallback
 
 
-def parse_datetime(value: Any) -> datetime | None:
+def parse_datetime(value: object) -> datetime | None:
     """A datetime from ISO 8601 text, a ``date`` or a ``datetime``; None when unparseable."""
     if isinstance(value, datetime):
         return value

@@ -199,7 +199,7 @@ def parse_html(text: str, *, article_id: str | None = None) -> Article:
     """Read an article from HTML text; raises InputError when no headline or no body is found."""
     soup = make_soup(text)
     root = find_root(soup)
-    scopes = [root] if root is soup else [root, soup]
+    scopes: list[Tag] = [root] if root is soup else [root, soup]
     headline = _headline(soup, scopes)
     if not headline:
         raise InputError("no headline found in the HTML (looked for <h1>, og:title and <title>)")

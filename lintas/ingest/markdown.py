@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import frontmatter
 import yaml
 from bs4 import Tag
+from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 
 from lintas.errors import InputError
@@ -47,8 +47,8 @@ _TEXT_FIELDS = {"id", "headline", "kicker", "subheadline", "dateline", "author",
 _DATE_FIELDS = {"published_at", "updated_at"}
 
 
-def _load(text: str) -> tuple[dict[str, Any], str]:
-    handler = frontmatter.YAMLHandler()
+def _load(text: str) -> tuple[dict[str, Any], str]:  # Any: YAML's values, checked by the Article model
+    handler = YAMLHandler()
     if not handler.detect(text):
         return {}, text
     try:

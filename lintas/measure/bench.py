@@ -29,11 +29,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lintas import settings
 from lintas.measure.evaluate import document_article, load_documents
 from lintas.text.article import Article, Segment
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.engines.ct2 import CTranslate2Engine
+    from lintas.engines.llamacpp import LlamaCppEngine
+    from lintas.text.glossary import Glossary
 
 __all__ = ["BenchRow", "run_bench", "format_table", "random_model_dir", "peer_case"]
 
@@ -92,7 +98,7 @@ def _articles(data_dir: Path, docs: int) -> list[Article]:
     return [document_article(doc) for doc in load_documents(data_dir, [], limit=docs)]
 
 
-def _units(articles: Sequence[Article], engine: Any, glossary: Any) -> list[Segment]:
+def _units(articles: Sequence[Article], engine: Engine, glossary: Glossary | None) -> list[Segment]:
     """The first-pass segments the pipeline sends for ``articles`` into English (same preparation)."""
     from lintas.pipeline.translate import prepare_segment
     from lintas.text.assemble import split_article
@@ -113,7 +119,7 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
     data_dir = Path(spec["data"])
     articles = _articles(data_dir, spec["docs"])
     started = time.perf_counter()
-    engine: Any
+    engine: CTranslate2Engine | LlamaCppEngine
     if spec["engine"] == "ctranslate2":
         from lintas.engines.ct2 import CTranslate2Engine
         from lintas.engines.ct2_models import RegisteredModel
@@ -165,13 +171,15 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
     for _ in range(max(1, spec.get("repeat", 1))):
         runs["raw engine"].append(raw())
         runs["pipeline"].append(pipeline())
-    common = {"engine": engine.name, "model": engine.model, "articles": len(articles), "load_seconds": load_seconds}
     rows = []
     for mode, results in runs.items():
         segments_done, seconds, tokens = min(results, key=lambda r: r[1])
         rows.append(
             BenchRow(
-                **common,
+                engine=engine.name,
+                model=engine.model,
+                articles=len(articles),
+                load_seconds=load_seconds,
                 mode=mode,
                 segments=segments_done,
                 seconds=seconds,

@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class WebhookReceiver:
         self._server.server_close()
         self._thread.join()
 
-    def record(self, headers: Any, body: bytes) -> bool:
+    def record(self, headers: Message, body: bytes) -> bool:
         """Record one POST; False when its signature or event is wrong."""
         delivery, timestamp = headers.get("X-Lintas-Delivery", ""), headers.get("X-Lintas-Timestamp", "")
         signed = verify(self.secret, timestamp, delivery, body, headers.get("X-Lintas-Signature", ""))
@@ -322,8 +323,11 @@ def chaos_run(
     to ``log_dir`` (default: a temporary directory, removed at the end).
     """
     started = time.perf_counter()
-    temp = None if log_dir is not None else tempfile.TemporaryDirectory(prefix="lintas-chaos-")
-    logs = Path(log_dir if log_dir is not None else temp.name)  # type: ignore[union-attr]
+    temp: tempfile.TemporaryDirectory[str] | None = None
+    if log_dir is None:
+        temp = tempfile.TemporaryDirectory(prefix="lintas-chaos-")
+        log_dir = temp.name
+    logs = Path(log_dir)
     logs.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     with WebhookReceiver(delay=receiver_delay) as receiver:

@@ -10,6 +10,7 @@ BLEU, so a different sentence split inside the pipeline cannot skew the comparis
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import time
@@ -17,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sacrebleu.metrics import BLEU, CHRF
+from sacrebleu.metrics.bleu import BLEU
+from sacrebleu.metrics.chrf import CHRF
 
 from lintas.engines.base import Engine
 from lintas.errors import InputError
@@ -126,7 +128,7 @@ class EvalRow:
 
 
 def _pipeline_docs(
-    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]
+    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
 ) -> tuple[list[str], int]:
     hyps: list[str] = []
     flagged = 0
@@ -141,7 +143,7 @@ def _pipeline_docs(
     return hyps, flagged
 
 
-def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], None]) -> list[str]:
+def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]) -> list[str]:
     hyps = []
     for doc in docs:
         outs = []
@@ -153,12 +155,18 @@ def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callabl
     return hyps
 
 
+def _naive_run(
+    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
+) -> tuple[list[str], int]:
+    return _naive_docs(docs, engine, target, tick), 0
+
+
 def run_eval(
     docs: list[Document],
     targets: list[str],
     engine: Engine,
     baseline: Engine | None,
-    tick: Callable[[int], None] = lambda n: None,
+    tick: Callable[[int], object] = lambda n: None,
     save: Path | None = None,
 ) -> list[EvalRow]:
     rows: list[EvalRow] = []
@@ -166,10 +174,10 @@ def run_eval(
     for target in targets:
         refs = [_join(d.refs[target], target) for d in docs]
         systems: list[tuple[str, Callable[[], tuple[list[str], int]]]] = [
-            ("pipeline", lambda t=target: _pipeline_docs(docs, engine, t, tick))
+            ("pipeline", functools.partial(_pipeline_docs, docs, engine, target, tick))
         ]
         if baseline is not None:
-            systems.append(("naive", lambda t=target: (_naive_docs(docs, baseline, t, tick), 0)))
+            systems.append(("naive", functools.partial(_naive_run, docs, baseline, target, tick)))
         for name, run in systems:
             started = time.perf_counter()
             hyps, flagged = run()

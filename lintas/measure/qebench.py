@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lintas.measure.evaluate import Document
 from lintas.quality import check_segment
@@ -39,6 +40,10 @@ from lintas.text.article import Flag, SegmentAlignment
 from lintas.text.glossary import Glossary
 from lintas.text.inline import from_tagged
 from lintas.text.protect import missing_spans
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.pipeline.translate import Options
 
 __all__ = ["ERROR_TYPES", "check_pair", "build_suite", "run_bench", "BenchResult", "format_result"]
 
@@ -240,7 +245,7 @@ def run_bench(
     glossary: Glossary,
     *,
     seed: int = 13,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> BenchResult:
     rows: list[Row] = []
     for lang in targets:
@@ -347,10 +352,10 @@ class RealRow:
 def run_real(
     docs: Sequence[Document],
     targets: Sequence[str],
-    engine: object,
-    options: object,
+    engine: Engine,
+    options: Options,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     save: Path | None = None,
 ) -> dict[str, RealRow]:
     """Translate each document with the pipeline and count what the checks flag (editions as JSON
@@ -363,8 +368,8 @@ def run_real(
         reports = translate_article(
             document_article(doc),
             list(targets),
-            engine,  # type: ignore[arg-type]
-            options=options,  # type: ignore[arg-type]
+            engine,
+            options=options,
             progress=(lambda _lang, n: progress(n)) if progress else None,
         )
         for report in reports:
@@ -411,12 +416,12 @@ def run_backtranslation(
     docs: Sequence[Document],
     lang: str,
     glossary: Glossary,
-    engine: object,
+    engine: Engine,
     *,
     per_type: int = 20,
     min_chrf: float | None = None,
     seed: int = 13,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, list[float]]:
     """chrF of back-translations (into Indonesian, against the source) for ``per_type`` cases of
     each type in :data:`BACK_TYPES`: how well the optional check separates good from bad."""
@@ -430,8 +435,10 @@ def run_backtranslation(
         cases = [c for c in suite.get(kind, []) if "<a" not in c.source]
         chosen = rng.sample(cases, min(per_type, len(cases)))
         pairs = [(Segment(f"{kind}{i}", c.source), c.target) for i, c in enumerate(chosen)]
-        kwargs = {"min_chrf": min_chrf} if min_chrf is not None else {}
-        results = backtranslation_flags(pairs, engine, "id", lang, **kwargs)  # type: ignore[arg-type]
+        if min_chrf is None:
+            results = backtranslation_flags(pairs, engine, "id", lang)
+        else:
+            results = backtranslation_flags(pairs, engine, "id", lang, min_chrf=min_chrf)
         scores[kind] = [score for score, _ in results]
         if progress:
             progress(len(pairs))

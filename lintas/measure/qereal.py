@@ -19,18 +19,30 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from sacrebleu.metrics import CHRF
+from sacrebleu.metrics.chrf import CHRF
 
 from lintas.engines.base import Engine
 from lintas.measure.evaluate import Document
 from lintas.text.article import Article, Block, Edition, SegmentAlignment
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from lintas.pipeline.translate import Options
     from lintas.quality.estimate import QualityModel
 
-__all__ = ["line_article", "translate_half", "LineRecord", "line_records", "sentence_chrf"]
+__all__ = [
+    "line_article",
+    "translate_half",
+    "LineRecord",
+    "line_records",
+    "sentence_chrf",
+    "EditionScore",
+    "LanguageReport",
+]
 
 
 def line_article(doc: Document, lines: int | None = None) -> Article:
@@ -48,11 +60,11 @@ def translate_half(
     docs: Sequence[Document],
     targets: Sequence[str],
     engine: Engine,
-    options: object,
+    options: Options,
     out: Path,
     *,
     lines: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
     the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped.
@@ -72,7 +84,7 @@ def translate_half(
             article,
             list(targets),
             engine,
-            options=options,  # type: ignore[arg-type]
+            options=options,
             progress=(lambda _lang, n: progress(n)) if progress else None,
         )
         seconds = {r.edition.target_lang: round(r.seconds, 2) for r in reports}
@@ -106,7 +118,8 @@ class LineRecord:
     hypothesis: str
     reference: str
     chrf: float
-    segments: list[dict[str, object]] = field(default_factory=list)  # the line's SegmentAlignment dumps
+    # the line's SegmentAlignment dumps (pydantic's model_dump, JSON-like values)
+    segments: list[dict[str, Any]] = field(default_factory=list)
     status: str = "published"  # the edition's
     confidence: float = 1.0  # the edition's
     names: list[dict[str, str]] = field(default_factory=list)  # the edition's name table
@@ -163,13 +176,13 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
                 continue
             edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
             _pivot_signals(edition, directory / f"{_article_id(doc)}.en.json")
-            by_line: dict[int, list[object]] = {}
+            by_line: dict[int, list[SegmentAlignment]] = {}
             for seg in edition.segments:
                 n = 0 if seg.id == "headline" else int(seg.id.split(".")[0][1:]) + 1
                 by_line.setdefault(n, []).append(seg)
             sep = "" if lang in ("zh", "ja") else " "
             for n, segs in sorted(by_line.items()):
-                hypothesis = sep.join(_plain(s.target).strip() for s in segs)  # type: ignore[attr-defined]
+                hypothesis = sep.join(_plain(s.target).strip() for s in segs)
                 reference = doc.refs[lang][n]
                 records.append(
                     LineRecord(
@@ -180,7 +193,7 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
                         hypothesis,
                         reference,
                         sentence_chrf(hypothesis, reference, lang),
-                        [s.model_dump() for s in segs],  # type: ignore[attr-defined]
+                        [s.model_dump() for s in segs],
                         edition.status,
                         edition.confidence,
                         [n.model_dump() for n in edition.names],
@@ -227,15 +240,15 @@ def _standardise(rows: list[list[float]]) -> tuple[list[float], list[float]]:
     return mean.tolist(), scale.tolist()
 
 
-def _newton(z: object, labels: object, penalty: object) -> object:
+def _newton(z: NDArray[np.float64], labels: NDArray[np.float64], penalty: NDArray[np.float64]) -> NDArray[np.float64]:
     """L2-regularised logistic regression by Newton's method: the weights of the columns of ``z``."""
     import numpy as np
 
-    w = np.zeros(z.shape[1])  # type: ignore[attr-defined]
+    w = np.zeros(z.shape[1])
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))  # type: ignore[operator]
-        gradient = z.T @ (p - labels) + penalty * w  # type: ignore[attr-defined,operator]
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)  # type: ignore[operator]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
+        gradient = z.T @ (p - labels) + penalty * w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.abs(step).max()) < 1e-8:
@@ -277,16 +290,26 @@ def _pooled_fit(
         w = _newton(z_all[:, columns], y_all, penalty)
         weights = [0.0] * n
         for j, column in enumerate(keep):
-            weights[column] = float(w[j])  # type: ignore[index]
+            weights[column] = float(w[j])
         wrong = [FEATURES.index(f) for f in NEGATIVE_ONLY if weights[FEATURES.index(f)] > 0]
         if not wrong:
             break
         keep = [c for c in keep if c not in wrong]
-    biases = {lang: float(w[len(keep) + k]) for k, lang in enumerate(langs)}  # type: ignore[index]
+    biases = {lang: float(w[len(keep) + k]) for k, lang in enumerate(langs)}
     return scaling, weights, biases
 
 
-def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = None) -> list[dict[str, object]]:
+class EditionScore(TypedDict):
+    """An edition's (document, language) document chrF, confidence, and whether its flags alone hold it."""
+
+    doc: str
+    lang: str
+    chrf: float
+    confidence: float
+    flagged: bool
+
+
+def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = None) -> list[EditionScore]:
     """Per edition (document, language): its document chrF, its confidence under ``model`` and whether the flags
     alone hold it (any unrepaired critical finding)."""
     from lintas.measure.evaluate import score
@@ -296,7 +319,7 @@ def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = N
     groups: dict[tuple[str, str], list[LineRecord]] = {}
     for record in records:
         groups.setdefault((record.doc, record.lang), []).append(record)
-    out: list[dict[str, object]] = []
+    out: list[EditionScore] = []
     for (doc, lang), lines in groups.items():
         segments = []
         for record in lines:
@@ -311,25 +334,27 @@ def edition_scores(records: Sequence[LineRecord], model: QualityModel | None = N
     return out
 
 
-def _choose_hold(editions: Sequence[dict[str, object]]) -> float:
+def _choose_hold(editions: Sequence[EditionScore]) -> float:
     """The confidence threshold that best separates published from held editions on the tune half: the largest
     gap in mean document chrF (published minus held, the flags' holds included), holding at most half of them."""
     best, best_gap = 0.0, float("-inf")
-    candidates = sorted({round(float(e["confidence"]), 3) for e in editions})  # type: ignore[arg-type]
+    candidates = sorted({round(e["confidence"], 3) for e in editions})
     for t in [0.0, *candidates]:
-        held = [e for e in editions if e["flagged"] or float(e["confidence"]) < t]  # type: ignore[arg-type]
+        held = [e for e in editions if e["flagged"] or e["confidence"] < t]
         published = [e for e in editions if e not in held]
         if not published or len(held) > len(editions) / 2:
             continue
-        gap = sum(float(e["chrf"]) for e in published) / len(published) - (  # type: ignore[arg-type]
-            sum(float(e["chrf"]) for e in held) / len(held) if held else 0.0  # type: ignore[arg-type]
+        gap = sum(e["chrf"] for e in published) / len(published) - (
+            sum(e["chrf"] for e in held) / len(held) if held else 0.0
         )
         if held and gap > best_gap:
             best, best_gap = t, gap
     return best
 
 
-def fit_model(records: Sequence[LineRecord], targets: Sequence[str], *, l2: float = 1.0, bad_quantile: float = 0.25):
+def fit_model(
+    records: Sequence[LineRecord], targets: Sequence[str], *, l2: float = 1.0, bad_quantile: float = 0.25
+) -> QualityModel:
     """The estimate's weights, fitted on ``records`` (the tune half): a line is bad when its chrF is in the lowest
     ``bad_quantile`` of its language (:func:`_pooled_fit`); then the hold threshold per language
     (:func:`_choose_hold`)."""
@@ -364,7 +389,12 @@ def fit_model(records: Sequence[LineRecord], targets: Sequence[str], *, l2: floa
 
 
 def cross_validate(
-    records: Sequence[LineRecord], targets: Sequence[str], folds: int = 4, **fit: float
+    records: Sequence[LineRecord],
+    targets: Sequence[str],
+    folds: int = 4,
+    *,
+    l2: float = 1.0,
+    bad_quantile: float = 0.25,
 ) -> dict[str, float]:
     """The estimate's AUC per language when each tune document is scored by a model fitted without it (documents in
     ``folds`` groups): how the fit does on unseen documents, measured on the tune half only."""
@@ -372,7 +402,7 @@ def cross_validate(
     scores: dict[str, list[tuple[float, bool]]] = {lang: [] for lang in targets}
     for k in range(folds):
         held_out = set(docs[k::folds])
-        model = fit_model([r for r in records if r.doc not in held_out], targets, **fit)  # type: ignore[arg-type]
+        model = fit_model([r for r in records if r.doc not in held_out], targets, l2=l2, bad_quantile=bad_quantile)
         for r in records:
             if r.doc in held_out:
                 params = model.language(r.lang)
@@ -441,7 +471,7 @@ def _rules_score(record: LineRecord) -> float:
     half), so higher means worse."""
     cost = 0.0
     for dump in record.segments:
-        for flag in dump["flags"]:  # type: ignore[union-attr]
+        for flag in dump["flags"]:
             weight = {"critical": 1.0, "warning": 0.35}.get(flag["severity"], 0.0)
             cost += weight * (0.5 if flag["repaired"] else 1.0)
     return cost
@@ -472,24 +502,50 @@ def name_consistency(records: Sequence[LineRecord]) -> tuple[int, int]:
     return consistent, total
 
 
+Example = tuple[str, str, str, float, float]  # a line's source, hypothesis, reference, chrF and estimate
+
+
+class LanguageReport(TypedDict):
+    """:func:`report`'s findings for one language."""
+
+    lines: int
+    bad: int
+    bad_below: float
+    auc: float
+    auc_interval: tuple[float, float]
+    kendall_tau: float
+    signals: dict[str, float]
+    editions: int
+    held: int
+    held_by_confidence: int
+    hold_below: float
+    chrf_published: float | None
+    chrf_held: float | None
+    names_all: tuple[int, int]
+    names_published: tuple[int, int]
+    mixed_published: int
+    caught: list[Example]
+    wrongly_held: list[Example]
+
+
 def report(
     records: Sequence[LineRecord], targets: Sequence[str], model: QualityModel | None = None
-) -> dict[str, object]:
+) -> dict[str, LanguageReport]:
     """Everything the closing note and docs/quality.md report, per language, for ``records`` (the test half)."""
     from lintas.quality import mixed_script_words
     from lintas.quality.estimate import FEATURES, load_model
 
     model = model or load_model()
-    out: dict[str, object] = {}
+    out: dict[str, LanguageReport] = {}
     for lang in targets:
         rows = [r for r in records if r.lang == lang]
         if not rows:
             continue
-        params = model.language(lang)  # type: ignore[attr-defined]
+        params = model.language(lang)
         bad = [r.chrf < params.bad_below for r in rows]
         estimates = [line_estimate(r, model) for r in rows]
         risk = [1.0 - e for e in estimates]
-        signals = {}
+        signals: dict[str, float] = {}
         columns = list(zip(*[_segment_features(r) for r in rows], strict=True))
         for name, column, weight in zip(FEATURES, columns, params.weights, strict=True):
             values = [v if v == v else 0.0 for v in column]  # NaN (no log-probabilities) ranks with 0
@@ -498,10 +554,9 @@ def report(
         signals["rules only (before)"] = auc([_rules_score(r) for r in rows], bad)
         editions = edition_scores(rows, model)
         floor = params.hold_below
-        for e in editions:
-            e["held"] = bool(e["flagged"]) or float(e["confidence"]) < floor  # type: ignore[arg-type]
-        published = [e for e in editions if not e["held"]]
-        held = [e for e in editions if e["held"]]
+        is_held = [e["flagged"] or e["confidence"] < floor for e in editions]
+        published = [e for e, h in zip(editions, is_held, strict=True) if not h]
+        held = [e for e, h in zip(editions, is_held, strict=True) if h]
         published_docs = {e["doc"] for e in published}
         published_rows = [r for r in rows if r.doc in published_docs]
         caught = [
@@ -520,8 +575,8 @@ def report(
             "held": len(held),
             "held_by_confidence": sum(1 for e in held if not e["flagged"]),
             "hold_below": floor,
-            "chrf_published": sum(float(e["chrf"]) for e in published) / len(published) if published else None,  # type: ignore[arg-type]
-            "chrf_held": sum(float(e["chrf"]) for e in held) / len(held) if held else None,  # type: ignore[arg-type]
+            "chrf_published": sum(e["chrf"] for e in published) / len(published) if published else None,
+            "chrf_held": sum(e["chrf"] for e in held) / len(held) if held else None,
             "names_all": name_consistency(rows),
             "names_published": name_consistency(published_rows),
             "mixed_published": sum(len(mixed_script_words(r.hypothesis, lang)) for r in published_rows),
@@ -533,39 +588,38 @@ def report(
     return out
 
 
-def format_report(result: dict[str, object]) -> str:
+def format_report(result: dict[str, LanguageReport]) -> str:
     lines = [
         "| lang | lines | bad (chrF <) | estimate AUC [95%] | Kendall tau | rules-only AUC | editions held (by confidence)"
         " | chrF published | chrF held | gap | names consistent (published) | mixed-script words published |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for lang, r in result.items():
-        row: dict[str, object] = r  # type: ignore[assignment]
-        lo, hi = row["auc_interval"]  # type: ignore[misc]
+    for lang, row in result.items():
+        lo, hi = row["auc_interval"]
         pub, held = row["chrf_published"], row["chrf_held"]
-        gap = f"{pub - held:+.1f}" if pub is not None and held is not None else "-"  # type: ignore[operator]
-        ok_all, n_all = row["names_all"]  # type: ignore[misc]
-        ok_pub, n_pub = row["names_published"]  # type: ignore[misc]
+        gap = f"{pub - held:+.1f}" if pub is not None and held is not None else "-"
+        ok_all, n_all = row["names_all"]
+        ok_pub, n_pub = row["names_published"]
         lines.append(
             f"| {lang} | {row['lines']} | {row['bad']} (< {row['bad_below']}) | {row['auc']:.2f} [{lo:.2f}, {hi:.2f}] | "
-            f"{row['kendall_tau']:.2f} | {row['signals']['rules only (before)']:.2f} | "  # type: ignore[index]
+            f"{row['kendall_tau']:.2f} | {row['signals']['rules only (before)']:.2f} | "
             f"{row['held']}/{row['editions']} ({row['held_by_confidence']}, below {row['hold_below']:.2f}) | "
             f"{'-' if pub is None else f'{pub:.1f}'} | {'-' if held is None else f'{held:.1f}'} | {gap} | "
             f"{ok_all}/{n_all} ({ok_pub}/{n_pub}) | {row['mixed_published']} |"
         )
     lines += ["", "Each signal alone (ROC AUC for bad lines, oriented by the sign of its tune-half weight):", ""]
-    names = list(next(iter(result.values()))["signals"])  # type: ignore[index]
+    names = list(next(iter(result.values()))["signals"])
     lines.append("| signal | " + " | ".join(result) + " |")
     lines.append("| --- |" + " --- |" * len(result))
     for name in names:
-        cells = [f"{r['signals'].get(name, float('nan')):.2f}" for r in result.values()]  # type: ignore[index,union-attr]
+        cells = [f"{r['signals'].get(name, float('nan')):.2f}" for r in result.values()]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for lang, r in result.items():
-        for title, key in (
-            ("caught by the estimate, missed by the rules", "caught"),
-            ("good, estimated bad", "wrongly_held"),
+        for title, examples in (
+            ("caught by the estimate, missed by the rules", r["caught"]),
+            ("good, estimated bad", r["wrongly_held"]),
         ):
             lines.append(f"\n{lang}, {title}:")
-            for source, hyp, ref, chrf, x in r[key]:  # type: ignore[index]
+            for source, hyp, ref, chrf, x in examples:
                 lines.append(f"  - id: {source}\n    {lang}: {hyp}\n    ref: {ref}\n    chrF {chrf}, estimate {x}")
     return "\n".join(lines)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from lintas.text.segment import split_sentences
 
-__all__ = ["build_paragraphs", "format_scores", "load_articles", "segmentation_scores"]
+__all__ = ["SegmentationScores", "build_paragraphs", "format_scores", "load_articles", "segmentation_scores"]
 
 DEFAULT_DATA_DIR = Path("/work/shared/data/ntrex-dev")
 PARAGRAPH_SIZE = 4
@@ -54,7 +54,24 @@ def build_paragraphs(articles: list[tuple[str, list[str]]], size: int = PARAGRAP
     return paragraphs
 
 
-def segmentation_scores(data_dir: str | Path, *, with_errors: bool = False) -> dict[str, Any]:
+class SegmentationScores(TypedDict):
+    """:func:`segmentation_scores`'s result."""
+
+    precision: float
+    recall: float
+    f1: float
+    tp: int
+    fp: int
+    fn: int
+    documents: int
+    paragraphs: int
+    sentences: int
+    gold_boundaries: int
+    predicted_boundaries: int
+    errors: NotRequired[list[tuple[str, str]]]  # with ``with_errors``: (kind, context) pairs
+
+
+def segmentation_scores(data_dir: str | Path, *, with_errors: bool = False) -> SegmentationScores:
     """Boundary precision, recall and F1 of :func:`split_sentences` on the NTREX dev folder.
 
     The result holds ``precision``, ``recall``, ``f1``, ``tp``, ``fp``, ``fn``, ``documents``,
@@ -84,7 +101,7 @@ def segmentation_scores(data_dir: str | Path, *, with_errors: bool = False) -> d
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    scores: dict[str, Any] = {
+    scores: SegmentationScores = {
         "precision": precision,
         "recall": recall,
         "f1": f1,
@@ -102,7 +119,7 @@ def segmentation_scores(data_dir: str | Path, *, with_errors: bool = False) -> d
     return scores
 
 
-def format_scores(scores: dict[str, Any]) -> str:
+def format_scores(scores: SegmentationScores) -> str:
     """A small plain-text table of the scores."""
     rows = [
         ("documents", str(scores["documents"])),
@@ -131,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
     scores = segmentation_scores(data_dir, with_errors=True)
     print(format_scores(scores))
-    for kind, context in scores["errors"]:
+    for kind, context in scores.get("errors", []):
         print(f"{kind}: {context}")
     return 0
 

@@ -27,13 +27,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
 from lintas import settings
 from lintas.errors import InputError
 from lintas.text.article import Article, Edition
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Select
+
+    from lintas.store.db import Bind
 
 __all__ = ["Work", "Summary", "FileSource", "DatabaseSource", "run_backfill", "open_source"]
 
@@ -155,7 +161,7 @@ class FileSource:
 class DatabaseSource:
     """The store's job queue: claim, renew, complete (see the module docs)."""
 
-    def __init__(self, bind: Any, lease_seconds: float = 120.0, batch_articles: int = 8) -> None:
+    def __init__(self, bind: Bind, lease_seconds: float = 120.0, batch_articles: int = 8) -> None:
         from lintas.newsroom.notify import NotifyConfig
 
         self.bind = bind
@@ -187,7 +193,7 @@ class DatabaseSource:
         from lintas.store.db import transaction
         from lintas.store.schema import jobs
 
-        def revisions(condition: Any) -> Any:
+        def revisions(condition: ColumnElement[bool]) -> Select[int]:
             inner = select(jobs.c.article_id, jobs.c.revision).where(condition).distinct().subquery()
             return select(func.count()).select_from(inner)
 
@@ -245,9 +251,20 @@ class DatabaseSource:
         self._stop.set()
 
 
-def open_source(source: str, *, out: Path | None, targets: Sequence[str], bind: Any = None, **options: Any) -> Any:
+def open_source(
+    source: str,
+    *,
+    out: Path | None,
+    targets: Sequence[str],
+    bind: Bind | None = None,
+    lease_seconds: float = 120.0,
+    batch_articles: int = 8,
+) -> Source:
+    """The store's job queue (``db``: ``bind`` required, leases and batch size as given) or a file archive."""
     if source == "db":
-        return DatabaseSource(bind, **options)
+        if bind is None:
+            raise ValueError("the db source needs a database (bind)")
+        return DatabaseSource(bind, lease_seconds, batch_articles)
     if out is None:
         raise InputError("give --out DIR: where the editions of a file archive are written")
     return FileSource(Path(source), out, targets)
@@ -273,7 +290,7 @@ class _Replica:
         articles = {key: Article.model_validate_json(article_json) for key, article_json, _ in batch}
         wanted = {key: targets for key, _, targets in batch}
         keys = {id(article): key for key, article in articles.items()}
-        out = []
+        out: list[tuple[str, dict[str, str], str | None]] = []
         for result in translate_many(
             articles.values(),
             lambda article: wanted[keys[id(article)]],
@@ -295,7 +312,7 @@ def _lintas_env() -> dict[str, str]:
 
 
 def run_backfill(
-    source: Any,
+    source: Source,
     *,
     engine_spec: str,
     address: str | None = None,
@@ -345,7 +362,14 @@ def run_backfill(
     return summary
 
 
-def _drive(ray: Any, pool: list[Any], source: Any, summary: Summary, batch_articles: int, progress: Any) -> Summary:
+def _drive(
+    ray: ModuleType,
+    pool: list[Any],  # Ray actor handles (Ray types them as Any)
+    source: Source,
+    summary: Summary,
+    batch_articles: int,
+    progress: Callable[[int, int], None] | None,
+) -> Summary:
     """Keep two batches in flight per replica; save each result as it arrives."""
     works = source.pending()
     in_flight: dict[Any, tuple[Any, dict[str, Work]]] = {}
@@ -393,7 +417,7 @@ def _drive(ray: Any, pool: list[Any], source: Any, summary: Summary, batch_artic
     return _with_problems(summary, source)
 
 
-def _with_problems(summary: Summary, source: Any) -> Summary:
+def _with_problems(summary: Summary, source: Source) -> Summary:
     """Inputs that could not be read count as failures (they are named in ``errors``)."""
     problems = list(getattr(source, "problems", []))
     summary.errors += problems

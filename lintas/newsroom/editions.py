@@ -8,22 +8,27 @@ deduplicated away). Whole-article unpublish is :func:`lintas.store.repo.unpublis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, exists, insert, select, update
+from sqlalchemy import Connection, Select, exists, insert, select, update
 
 from lintas.newsroom.notify import EVENT, NotifyConfig, edition_event
 from lintas.pipeline.correct import correct
 from lintas.store import outbox
-from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, transaction, utcnow
 from lintas.store.memory import TranslationMemory
 from lintas.store.schema import article_revisions, articles, edition_changes, editions
 from lintas.store.site import newest_editions
-from lintas.text.article import Article, Edition
+from lintas.text.article import Article, Edition, EditionStatus
 from lintas.text.assemble import split_article
 from lintas.text.textsafe import clean_chars
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.pipeline.translate import Options
 
 __all__ = [
     "EditionSummary",
@@ -84,14 +89,14 @@ class Change:
 # --- the desk's list -----------------------------------------------------------------------------------------
 
 
-def _summary(row: Row[Any]) -> EditionSummary:
+def _summary(row: AnyRow) -> EditionSummary:
     edition = Edition.model_validate_json(row.edition_json)
     found = [f for s in edition.segments for f in s.flags if f.severity != "info"]
     critical = sum(1 for f in found if f.severity == "critical" and not f.repaired)
     return EditionSummary(row.revision, row.status, float(row.confidence), len(found), critical, row.created_at)
 
 
-def _article_query(status: str | None, lang: str | None, since: datetime | None) -> Any:
+def _article_query(status: str | None, lang: str | None, since: datetime | None) -> Select[*tuple[Any, ...]]:
     a = articles
     query = select(a.c.id, a.c.headline, a.c.section, a.c.updated_at, a.c.published)
     if lang is not None or status is not None:
@@ -138,7 +143,7 @@ def desk_rows(
     return out[:limit]
 
 
-def _rows(conn: Connection, rows: list[Row[Any]], lang: str | None) -> list[DeskRow]:
+def _rows(conn: Connection, rows: Sequence[AnyRow], lang: str | None) -> list[DeskRow]:
     if not rows:
         return []
     found = conn.execute(newest_editions(lang, published_only=False, article_ids=[r.id for r in rows])).all()
@@ -158,7 +163,7 @@ def desk_edition(bind: Bind, article_id: str, lang: str) -> Edition | None:
 # --- changes -------------------------------------------------------------------------------------------------
 
 
-def _edition_row(conn: Connection, article_id: str, lang: str, *, lock: bool) -> Row[Any] | None:
+def _edition_row(conn: Connection, article_id: str, lang: str, *, lock: bool) -> AnyRow | None:
     e = editions
     query = (
         select(e.c.revision, e.c.edition_json, e.c.status)
@@ -210,7 +215,10 @@ def _audit(conn: Connection, edition: Edition, revision: int, action: str, autho
             **values,
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    key = result.inserted_primary_key  # Optional in SQLAlchemy's types; always set by a one-row INSERT
+    if key is None:
+        raise RuntimeError("the audit row was inserted without a primary key")
+    return int(key[0])
 
 
 def _announce(conn: Connection, notify: NotifyConfig | None, edition: Edition, revision: int, change: int) -> int:
@@ -275,7 +283,7 @@ def set_status(
     bind: Bind,
     article_id: str,
     lang: str,
-    status: Literal["published", "held"],
+    status: EditionStatus,
     author: str,
     note: str | None = None,
     *,
@@ -334,11 +342,11 @@ def retranslate(
     bind: Bind,
     article_id: str,
     lang: str,
-    engine: Any,
+    engine: Engine,
     author: str,
     *,
     segment_id: str | None = None,
-    options: Any = None,
+    options: Options | None = None,
     notify: NotifyConfig | None = None,
 ) -> Edition:
     """Translate the newest edition in ``lang`` again with ``engine`` (a :class:`lintas.engines.Engine`), audited

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Insert, Row, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lintas import __version__
@@ -38,7 +38,8 @@ from lintas.ingest import MAX_ARTICLE_BYTES, ensure_indonesian
 from lintas.ingest.feed import FeedEntry, article_from_entry, guid_hash, parse_feed
 from lintas.ingest.limits import check_translatable
 from lintas.store import repo
-from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, transaction, utcnow
+from lintas.store.repo import UpsertInsert
 from lintas.store.schema import feed_items, feed_sources
 from lintas.text.article import Article
 
@@ -152,11 +153,11 @@ def _page(client: httpx.Client, url: str) -> bytes:
 # --- the store -----------------------------------------------------------------------------------------------
 
 
-def _insert(conn: Connection, table: Any) -> Insert:
+def _insert(conn: Connection, table: Table) -> UpsertInsert:
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
-def _source(bind: Bind, url: str) -> Row[Any]:
+def _source(bind: Bind, url: str) -> AnyRow:
     """The feed's ``feed_sources`` row, created on its first poll."""
     with transaction(bind) as conn:
         conn.execute(_insert(conn, feed_sources).values(url=url).on_conflict_do_nothing(index_elements=["url"]))
@@ -190,7 +191,7 @@ def _record(conn: Connection, feed_id: int, entry: FeedEntry, article_id: str | 
 
 
 def _finish(
-    bind: Bind, feed: Row[Any], result: PollResult, validators: tuple[str | None, str | None] | None
+    bind: Bind, feed: AnyRow, result: PollResult, validators: tuple[str | None, str | None] | None
 ) -> PollResult:
     values: dict[str, Any] = {"last_checked_at": utcnow(), "last_status": result.status, "last_error": result.error}
     if validators is not None:
@@ -336,7 +337,7 @@ def safe_poll(
 
 def next_delay(interval: float, failures: int, rng: random.Random | None = None) -> float:
     """Seconds to the next poll: ``interval`` doubled per consecutive failure (at most an hour), ±10 %."""
-    base = interval * 2 ** min(failures, 16)
+    base = interval * 2.0 ** min(failures, 16)
     if failures:
         base = min(base, max(interval, MAX_BACKOFF_SECONDS))
     return base * (rng or random).uniform(0.9, 1.1)

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 from sqlalchemy.exc import OperationalError
@@ -63,12 +62,12 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def resolve_engine(spec: str, **options: Any) -> Engine:
+def resolve_engine(spec: str, **options: object) -> Engine:
     """An engine by registered name (:func:`lintas.engines.get_engine`) or as ``module:Class`` (imported)."""
     return engine_class(spec)(**options) if ":" in spec else _registered(spec, **options)
 
 
-def _registered(name: str, **options: Any) -> Engine:
+def _registered(name: str, **options: object) -> Engine:
     from lintas.engines import get_engine
 
     return get_engine(name, **options)
@@ -94,7 +93,7 @@ def engine_class(spec: str) -> Callable[..., Engine]:
         raise InputError(f"cannot load engine {spec!r}: {exc}") from None
     if not callable(cls):
         raise InputError(f"engine {spec!r} is not a class")
-    return cls  # type: ignore[no-any-return]
+    return cls
 
 
 # --- the lease keeper -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from lintas.pipeline.translate import anchor_texts, wrap_link
 from lintas.quality import check_segment
 from lintas.quality.estimate import edition_confidence, estimate
-from lintas.text.article import Article, Edition, Flag, Segment, SegmentAlignment
+from lintas.text.article import Article, Edition, Flag, Segment, SegmentAlignment, SegmentKind
 from lintas.text.assemble import Translated, Unit, join_pieces, marks_of, split_article
 from lintas.text.inline import Run, from_tagged, parse_inline, plain_text
 from lintas.text.languages import get_language
@@ -149,7 +149,9 @@ def _derived_units(edition: Edition) -> dict[str, Unit]:
                     links[k - 1] = pool.pop(0)
             links = [link or (pool.pop(0) if pool else f"#{n + 1}") for n, link in enumerate(links)]
         source_runs = from_tagged(seg.source, links).runs
-        units[seg.id] = Unit(Segment(seg.id, seg.source, seg.kind), links, marks_of(source_runs), fld, block, item)  # type: ignore[arg-type]
+        # SegmentAlignment.kind is a plain str in the edition's public JSON; the pipeline writes only SegmentKinds
+        kind: SegmentKind = seg.kind  # type: ignore[assignment]
+        units[seg.id] = Unit(Segment(seg.id, seg.source, kind), links, marks_of(source_runs), fld, block, item)
     return units
 
 

@@ -81,9 +81,9 @@ def find_names(texts: Sequence[str]) -> list[str]:
     for text in plain:
         taken: list[tuple[int, int]] = []
         if pattern is not None:
-            for match in pattern.finditer(text):
-                found.setdefault(match.group(0))
-                taken.append(match.span())
+            for known in pattern.finditer(text):
+                found.setdefault(known.group(0))
+                taken.append(known.span())
         run: list[re.Match[str]] = []
         for match in [*_WORD.finditer(text), None]:
             inside = match is not None and any(a <= match.start() < b for a, b in taken)

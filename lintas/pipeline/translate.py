@@ -30,14 +30,18 @@ from lintas.text.protect import missing_spans, repair_spans
 
 __all__ = ["translate_article", "translate_unit", "EditionReport", "ProgressFn", "Memory", "Options"]
 
-ProgressFn = Callable[[str, int], None]  # (target language, segments done since last call)
+ProgressFn = Callable[[str, int], object]  # (target language, segments done since last call); its result is ignored
 
 
-class _Match(Protocol):
-    source: str
-    target: str
-    score: float
-    origin: str
+class _Match(Protocol):  # read-only members: the memory's matches are frozen
+    @property
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def origin(self) -> str: ...
 
 
 class Memory(Protocol):
@@ -249,8 +253,13 @@ def _names_inline(text: str, hits: Sequence[TermHit], target: str) -> str:
     for hit in hits:
         form = hit.term.preferred(target)
         if hit.term.category == NAME_CATEGORY and form and form != hit.text:
-            text = re.sub(r"(?<![\w-])" + re.escape(hit.text) + r"(?![\w-])", lambda _m, f=form: f, text)
+            text = re.sub(r"(?<![\w-])" + re.escape(hit.text) + r"(?![\w-])", _literal(form), text)
     return text
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that is ``text`` as written (no backslash or group references)."""
+    return lambda _match: text
 
 
 def translate_unit(unit: Unit, engine: Engine, source_lang: str, target: str, glossary: Glossary | None) -> str:
@@ -306,11 +315,14 @@ def _translate_language(
         prepared = [prepare_segment(first[i], units[i], engine, target, glossary, pivot is None) for i in todo]
         outputs = engine.translate_batch([p[0] for p in prepared], first_lang, target, context=history) if todo else []
         for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
-            best[i] = _evaluate(units[i], raw, target, glossary, mapping)
+            evaluated = _evaluate(units[i], raw, target, glossary, mapping)
             if pivot_signals and "logprob_mean" in pivot_signals[i]:  # how sure the engine was of the pivot text
-                best[i].signals["pivot_logprob_mean"] = pivot_signals[i]["logprob_mean"]  # type: ignore[union-attr]
+                evaluated.signals["pivot_logprob_mean"] = pivot_signals[i]["logprob_mean"]
+            best[i] = evaluated
         for i in range(start, min(start + chunk, len(units))):
-            history.append((first[i], best[i].text))  # type: ignore[union-attr]
+            kept = best[i]
+            assert kept is not None  # from the memory, or translated just above
+            history.append((first[i], kept.text))
         if progress:
             progress(target, min(start + chunk, len(units)) - start)
     results: list[_Attempt] = [b for b in best if b is not None]
@@ -443,7 +455,11 @@ def translate_article(
     names = find_names([u.segment.text for u in units]) if options.names else []
     for target in order:
         started = time.perf_counter()
-        via = (pivot, pivot_segments, pivot_signals) if pivot_segments is not None and target != pivot else None
+        via = (
+            (pivot, pivot_segments, pivot_signals)
+            if pivot is not None and pivot_segments is not None and target != pivot
+            else None
+        )
         renderings = resolve_names(names, target, engine, options.glossary, article.source_lang) if names else []
         lang_options = options
         if renderings:

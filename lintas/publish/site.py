@@ -150,8 +150,9 @@ def render_feed(
 def render_sitemap(pages: Sequence[tuple[Sequence[tuple[str, str]], datetime]]) -> bytes:
     """A sitemap: for each article, ``(alternates, lastmod)``; every version gets a ``<url>`` that lists all of
     them as ``xhtml:link`` alternates (as Google asks)."""
+    # lxml-stubs types nsmap's keys as str, but lxml takes None for the default namespace (here and below)
     nsmap = {None: _SITEMAP_NS, "xhtml": _XHTML_NS}
-    root = etree.Element(f"{{{_SITEMAP_NS}}}urlset", nsmap=nsmap)  # type: ignore[dict-item]
+    root = etree.Element(f"{{{_SITEMAP_NS}}}urlset", nsmap=nsmap)  # type: ignore[arg-type]  # None: default namespace
     for links, lastmod in pages:
         for hreflang, href in links:
             if hreflang == "x-default":
@@ -166,7 +167,7 @@ def render_sitemap(pages: Sequence[tuple[Sequence[tuple[str, str]], datetime]]) 
 
 def render_sitemap_index(urls: Sequence[str]) -> bytes:
     """A sitemap index listing the sitemap pages at ``urls``."""
-    root = etree.Element(f"{{{_SITEMAP_NS}}}sitemapindex", nsmap={None: _SITEMAP_NS})  # type: ignore[dict-item]
+    root = etree.Element(f"{{{_SITEMAP_NS}}}sitemapindex", nsmap={None: _SITEMAP_NS})  # type: ignore[dict-item]  # None: default ns
     for href in urls:
         sitemap = etree.SubElement(root, f"{{{_SITEMAP_NS}}}sitemap")
         etree.SubElement(sitemap, f"{{{_SITEMAP_NS}}}loc").text = href

@@ -155,20 +155,26 @@ class QualityModel:
         return self.languages.get(lang) or self.languages[self.fallback]
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> QualityModel:
-        names = tuple(data["features"])  # type: ignore[call-overload]
+    def from_json(cls, data: object) -> QualityModel:
+        """The model from its JSON form (:meth:`to_json`); ValueError when ``data`` is not one."""
+        if not isinstance(data, dict):
+            raise ValueError("a quality model must be a JSON object")
+        names = tuple(str(n) for n in _json_list(data["features"], "features"))
         if names != FEATURES:
             raise ValueError(f"quality model features {names} do not match this version's {FEATURES}")
+        languages = data["languages"]
+        if not isinstance(languages, dict):
+            raise ValueError("quality model languages must be a JSON object")
         langs = {
-            lang: LanguageModel(
-                tuple(m["mean"]),
-                tuple(m["scale"]),
-                tuple(m["weights"]),
-                float(m["bias"]),
-                float(m["bad_below"]),
-                float(m["hold_below"]),
+            str(lang): LanguageModel(
+                _floats(m, "mean"),
+                _floats(m, "scale"),
+                _floats(m, "weights"),
+                _number(m["bias"], "bias"),
+                _number(m["bad_below"], "bad_below"),
+                _number(m["hold_below"], "hold_below"),
             )
-            for lang, m in data["languages"].items()  # type: ignore[attr-defined]
+            for lang, m in languages.items()
         }
         return cls(names, langs)
 
@@ -187,6 +193,24 @@ class QualityModel:
                 for lang, m in self.languages.items()
             },
         }
+
+
+def _json_list(value: object, what: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError(f"quality model {what} must be a JSON list")
+    return value
+
+
+def _floats(language: object, key: str) -> tuple[float, ...]:
+    if not isinstance(language, dict):
+        raise ValueError("a quality model language must be a JSON object")
+    return tuple(_number(v, key) for v in _json_list(language[key], key))
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"quality model {what} must hold numbers")
+    return float(value)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from alembic.migration import MigrationContext
@@ -41,6 +41,9 @@ from lintas.text.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.text.inline import parse_inline, plain_text
 from lintas.text.languages import TARGETS, parse_targets
 
+if TYPE_CHECKING:
+    from lintas.pipeline.translate import Options
+
 __all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
 
 MAX_TRANSLATE_CHARS = 2000
@@ -62,7 +65,7 @@ class ServiceState:
     head_revision: str | None
     db: Engine | None = None
     translator: TranslationEngine | None = None
-    options: Any = None
+    options: Options | None = None
     _make_lock: threading.Lock = field(default_factory=threading.Lock)
     translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
     pages: PageCache = field(default_factory=PageCache)  # the public site's answers (lintas/service/pagecache.py)
@@ -72,7 +75,7 @@ class ServiceState:
             raise ApiError(503, "unavailable", "the service is not started (no database)")
         return self.db
 
-    def translation_engine(self) -> tuple[TranslationEngine, Any]:
+    def translation_engine(self) -> tuple[TranslationEngine, Options | None]:
         """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
         with self._make_lock:
             if self.translator is None:
@@ -107,6 +110,7 @@ def service_state(request: Request) -> ServiceState:
 class ArticleInput(Article):
     """The article JSON (``schema/article.schema.json``); ``id`` may be left out of a PUT (the path gives it)."""
 
+    # pydantic: a subclass may make a field optional, which mypy sees as an incompatible override of Article.id
     id: str | None = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
 
 
@@ -129,7 +133,7 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request) -> object:
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body is empty: send a JSON object")
@@ -158,7 +162,7 @@ def _validation_error(err: ValidationError, what: str) -> ApiError:
     return ApiError(422, "validation_error", validation_message(err, what), field=field_path(tuple(first["loc"])))
 
 
-def article_from_json(data: Any, path_id: str | None) -> Article:
+def article_from_json(data: object, path_id: str | None) -> Article:
     """The article in ``data`` (validated, inline HTML sanitized as the JSON reader does, checked Indonesian)."""
     if not isinstance(data, dict):
         raise ApiError(
@@ -251,7 +255,7 @@ def _links(request: Request, article_id: str, langs: list[str]) -> dict[str, Any
     }
 
 
-def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool, dict[str, Any]]:
+def _store(db: Engine, article: Article, targets: list[str]) -> tuple[int, bool, dict[str, repo.EditionState]]:
     revision, changed = repo.upsert_article(db, article, targets)  # one transaction: the only write
     return revision, changed, repo.edition_statuses(db, article.id)
 
@@ -266,7 +270,7 @@ async def _put_article(request: Request, path_id: str | None, targets: str | Non
 
 
 def stored_answer(
-    request: Request, article_id: str, revision: int, changed: bool, statuses: dict[str, Any]
+    request: Request, article_id: str, revision: int, changed: bool, statuses: dict[str, repo.EditionState]
 ) -> JSONResponse:
     """The answer to a stored article: 201 with a new revision, 200 when the content was the same."""
     body = {
@@ -279,14 +283,20 @@ def stored_answer(
     return _json(body, 201 if changed else 200, {"Location": _href(request, article_id)})
 
 
-def _job_summary(status: dict[str, Any] | None) -> dict[str, Any] | None:
-    if status is None or status.get("job_state") is None:
+def _job_summary(status: repo.EditionState | None) -> dict[str, Any] | None:
+    if status is None or status["job_state"] is None:
         return None
-    keys = ("job_revision", "job_state", "attempts", "max_attempts", "next_run_at", "last_error")
-    return {key.removeprefix("job_"): status[key] for key in keys}
+    return {
+        "revision": status["job_revision"],
+        "state": status["job_state"],
+        "attempts": status["attempts"],
+        "max_attempts": status["max_attempts"],
+        "next_run_at": status["next_run_at"],
+        "last_error": status["last_error"],
+    }
 
 
-def _edition_missing(article_id: str, lang: str, revision: int | None, status: dict[str, Any] | None) -> ApiError:
+def _edition_missing(article_id: str, lang: str, revision: int | None, status: repo.EditionState | None) -> ApiError:
     job = _job_summary(status)
     wanted = f" of revision {revision}" if revision is not None else ""
     if job is None or (revision is not None and job["revision"] != revision):

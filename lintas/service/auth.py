@@ -16,7 +16,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -26,7 +26,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import Scope
 
 from lintas import settings
@@ -153,7 +153,7 @@ def require(role: str) -> Any:
     return Depends(check)
 
 
-def required_role(route: Any) -> str | None:
+def required_role(route: object) -> str | None:
     """The role a route (or FastAPI route context) needs through :func:`require`; None for a public route."""
     roles = [getattr(dep.dependency, _ROLE_ATTR, None) for dep in getattr(route, "dependencies", None) or ()]
     needed = [role for role in roles if role]
@@ -167,7 +167,7 @@ class KeyedRoutes:
     def __init__(self) -> None:
         self._table: list[tuple[re.Pattern[str], set[str] | None, bool]] | None = None
 
-    def _build(self, routes: Any) -> list[tuple[re.Pattern[str], set[str] | None, bool]]:
+    def _build(self, routes: Sequence[BaseRoute]) -> list[tuple[re.Pattern[str], set[str] | None, bool]]:
         table = []
         for route in iter_route_contexts(routes):
             if isinstance(route.path, str) and route.path.startswith("/"):

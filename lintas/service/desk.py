@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -52,8 +52,16 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
+from lintas.text.article import Edition, EditionStatus
 from lintas.text.glossary import Term
 from lintas.text.languages import TARGETS, get_language
+
+if TYPE_CHECKING:
+    from lintas.engines.base import Engine
+    from lintas.newsroom.notify import NotifyConfig
+    from lintas.pipeline.translate import Options
+    from lintas.store.db import Bind
+    from lintas.store.memory import TranslationMemory
 
 __all__ = ["PAGE_SIZE", "DeskResources", "install_desk_pages", "router"]
 
@@ -95,15 +103,15 @@ class DeskResources:
     """What corrections need: the translation memory (opened on first use, closed when the app stops) and the
     webhook settings (read when the app is made)."""
 
-    notify: Any = None
+    notify: NotifyConfig | None = None
     engine_names: tuple[str, ...] = ()
-    _memory: Any = None
+    _memory: TranslationMemory | None = None
     _opened: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _engines: dict[str, Any] = field(default_factory=dict)
+    _engines: dict[str, tuple[Engine, Options]] = field(default_factory=dict)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
 
-    def engine(self, name: str, bind: Any) -> tuple[Any, Any]:
+    def engine(self, name: str, bind: Bind) -> tuple[Engine, Options]:
         """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads); the
         glossary is the workers': the settings' plus the terms editors keep in the database ``bind``."""
         if name not in self.engine_names:
@@ -122,7 +130,7 @@ class DeskResources:
                     raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
             return self._engines[name]
 
-    def memory(self) -> Any:
+    def memory(self) -> TranslationMemory | None:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
         with self._lock:
             if not self._opened:
@@ -147,7 +155,7 @@ class DeskResources:
                 close()
 
 
-def _notify_config() -> Any:
+def _notify_config() -> NotifyConfig | None:
     from lintas.newsroom.notify import NotifyConfig
 
     try:
@@ -319,7 +327,7 @@ async def desk_list(request: Request, user: Annotated[User, _EDITOR]) -> Respons
 # --- the side-by-side view -----------------------------------------------------------------------------------
 
 
-def _segments(edition: Any) -> list[dict[str, Any]]:
+def _segments(edition: Edition) -> list[dict[str, Any]]:
     out = []
     for number, segment in enumerate(edition.segments, start=1):
         flags = [
@@ -357,7 +365,7 @@ def _segments(edition: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _changes(bind: Any, article_id: str) -> list[dict[str, str]]:
+def _changes(bind: Bind, article_id: str) -> list[dict[str, str]]:
     out = []
     for change in review.edition_changes_for(bind, article_id):
         action = str(getattr(change, "action", ""))
@@ -386,14 +394,14 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         raise _not_found(f"There is no article “{article_id[:200]}”.")
     statuses = repo.edition_statuses(db, article_id)
     if lang is None:  # the first held language, else the first with an edition, else the first
-        with_edition = [code for code in TARGETS if (statuses.get(code) or {}).get("edition_status")]
+        with_edition = [code for code in TARGETS if code in statuses and statuses[code]["edition_status"]]
         held = [code for code in with_edition if statuses[code]["edition_status"] == "held"]
         lang = (held or with_edition or list(TARGETS))[0]
     edition = review.desk_edition(db, article_id, lang)
     root = root_path(request)
     tabs = []
     for code in TARGETS:
-        status_key = (statuses.get(code) or {}).get("edition_status")
+        status_key = statuses[code]["edition_status"] if code in statuses else None
         tabs.append(
             {
                 **_language(code),
@@ -408,7 +416,7 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
         public = site.public_edition(db, article_id, lang)
         if public is not None:
             public_href = root + page_path(lang, article.section, article_id, public.headline)
-    job = statuses.get(lang) or {}
+    job = statuses.get(lang)
     base = f"{root}/desk/articles/{quote(article_id, safe='')}"
     return {
         "article": article,
@@ -433,7 +441,9 @@ def _view_context(request: Request, article_id: str, lang: str | None) -> dict[s
             if edition is not None
             else None
         ),
-        "job": {"state": job.get("job_state") or "", "error": job.get("last_error") or ""},
+        "job": {"state": job["job_state"] or "", "error": job["last_error"] or ""}
+        if job
+        else {"state": "", "error": ""},
         "segments": _segments(edition) if edition is not None else [],
         "names": [n for n in getattr(edition, "names", []) if n.origin in ("engine", "latin")] if edition else [],
         "public_href": public_href,
@@ -475,7 +485,7 @@ def _bad_input(request: Request, article_id: str, lang: str, message: str) -> De
     return DeskPage(400, "Not saved", message, link=_view_url(request, article_id, lang))
 
 
-async def _call(request: Request, article_id: str, lang: str, action: Callable[[], Any]) -> None:
+async def _call(request: Request, article_id: str, lang: str, action: Callable[[], object]) -> None:
     """Run a store change in a worker thread; LookupError answers 404, ValueError 400 (with its message)."""
     try:
         await run_in_threadpool(action)
@@ -511,7 +521,7 @@ def _anchor(segment_id: str) -> str:
     return "seg-" + "".join(c if c.isalnum() else "-" for c in segment_id)
 
 
-async def _set_status(request: Request, article_id: str, lang: str, status: str, user: User) -> Response:
+async def _set_status(request: Request, article_id: str, lang: str, status: EditionStatus, user: User) -> Response:
     _check_lang(lang)
     note = (await read_form(request)).get("note", "").strip()[:MAX_NOTE_CHARS] or None
     db, notify = service_state(request).database(), _resources(request).notify

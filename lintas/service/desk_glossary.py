@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from lintas.errors import InputError
 from lintas.service.accounts import (
     DeskPage,
+    DeskSession,
     OptionalDeskSession,
     csrf_protect,
     read_form,
@@ -37,6 +38,7 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms as store
 from lintas.store.accounts import User
+from lintas.store.db import Bind
 from lintas.text.glossary import (
     Glossary,
     Term,
@@ -84,7 +86,7 @@ def _origin(term: Term) -> str:
     return "starter" if starter.get(fold(term.source)) is term else "file"
 
 
-def _rows(bind: Any, query: str) -> tuple[list[Row], int]:
+def _rows(bind: Bind, query: str) -> tuple[list[Row], int]:
     """The merged glossary's rows matching ``query`` (by source), and how many terms it has in all."""
     files = {fold(t.source): t for t in _file_glossary().terms}
     desk = {fold(t.source): t for t in store.list_terms(bind)}
@@ -162,7 +164,7 @@ def _here(request: Request, path: str, **query: str) -> str:
 def _term_page(
     request: Request,
     user: User,
-    session: Any,
+    session: DeskSession | None,
     values: dict[str, str],
     *,
     is_new: bool,
@@ -170,6 +172,7 @@ def _term_page(
     errors: list[str] | None = None,
     origin: str = "",
 ) -> Response:
+    assert session is not None  # require_editor_session saw to it
     return render_page(
         request,
         "desk_glossary_term.html",
@@ -201,7 +204,12 @@ async def glossary_page(request: Request, user: _Editor, session: OptionalDeskSe
 
 
 async def _list_page(
-    request: Request, user: User, session: Any, status: int = 200, import_error: str = "", csv_text: str = ""
+    request: Request,
+    user: User,
+    session: DeskSession | None,
+    status: int = 200,
+    import_error: str = "",
+    csv_text: str = "",
 ) -> Response:
     assert session is not None  # require_editor_session saw to it
     query = request.query_params.get("q", "").strip()[:200]

@@ -9,7 +9,6 @@ anything unexpected into that shape. :class:`BodyLimitMiddleware` refuses bodies
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -44,7 +43,7 @@ class ApiError(StarletteHTTPException):
     """An HTTP error with a machine-readable ``code``; ``extra`` fields go into the error object."""
 
     def __init__(
-        self, status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+        self, status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: object
     ) -> None:
         super().__init__(status_code=status_code, detail=message, headers=headers)
         self.code = code
@@ -52,12 +51,12 @@ class ApiError(StarletteHTTPException):
         self.extra = extra
 
 
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
 def _response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object
 ) -> JSONResponse:
     return JSONResponse(jsonable_encoder(error_body(code, message, **extra)), status_code=status, headers=headers)
 
@@ -87,7 +86,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return _response(exc.status_code, code, message, headers)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def _field(loc: tuple[int | str, ...]) -> str:
     parts = tuple(loc)
     if parts and parts[0] in ("path", "query", "header", "body"):
         where, parts = parts[0], parts[1:]

@@ -33,7 +33,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -103,7 +102,9 @@ def _verify(config: WebhookConfig, timestamp: int, delivery: str, signature: str
         )
 
 
-def _store(db: Engine, delivery: str, article: Article, langs: list[str], tolerance: int) -> tuple[Any, ...]:
+def _store(
+    db: Engine, delivery: str, article: Article, langs: list[str], tolerance: int
+) -> tuple[int, bool, dict[str, repo.EditionState]]:
     """The receipt and the article in one transaction: a failure leaves neither."""
     now = utcnow()
     with transaction(db) as conn:

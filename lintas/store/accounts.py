@@ -24,10 +24,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, transaction, utcnow
 from lintas.store.keys import role_allows
 from lintas.store.schema import ROLES, sessions, users
 
@@ -87,7 +87,7 @@ class User:
         return role_allows(self.role, needed)
 
 
-def _user(row: Row[Any]) -> User:
+def _user(row: AnyRow) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -282,7 +282,7 @@ def open_session(bind: Bind, user_id: int, ttl: timedelta) -> tuple[str, str]:
     return token, csrf
 
 
-def _slide(bind: Bind, session_id: str, row: Row[Any], now: datetime) -> None:
+def _slide(bind: Bind, session_id: str, row: AnyRow, now: datetime) -> None:
     """Move the session's expiry forward by its window (``expires_at - last_seen_at``), within MAX_SESSION_AGE."""
     window = row.s_expires_at - row.s_last_seen_at
     expires = max(row.s_expires_at, min(now + window, row.s_created_at + MAX_SESSION_AGE))

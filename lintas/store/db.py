@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -29,17 +30,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Row, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 from lintas import settings
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # Windows: processes wait in SQLite's busy handler
-    fcntl = None  # type: ignore[assignment]
+else:  # Windows: processes wait in SQLite's busy handler
+    fcntl = None
 
 __all__ = [
+    "AnyRow",
     "Bind",
     "DEFAULT_FILE_NAME",
     "make_engine",
@@ -54,6 +56,9 @@ __all__ = [
 
 Bind = Engine | Connection | Session
 """What the store's functions take: an engine, or a connection or session (see :func:`transaction`)."""
+
+AnyRow = Row[*tuple[Any, ...]]
+"""A result row of the Core tables, any number of columns (SQLAlchemy types a Core row's columns as Any)."""
 
 DEFAULT_FILE_NAME = "lintas.sqlite"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

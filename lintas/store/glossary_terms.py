@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lintas.errors import InputError
@@ -105,7 +105,7 @@ def _check(term: Term, author: str) -> None:
         raise InputError(f"the author must have 1 to {MAX_AUTHOR} characters")
 
 
-def _upsert(conn: Any, term: Term, author: str) -> None:
+def _upsert(conn: Connection, term: Term, author: str) -> None:
     values = {"term_json": term_to_json(term), "updated_by": author, "updated_at": utcnow(), "deleted_at": None}
     found = conn.execute(select(glossary_terms.c.id).where(glossary_terms.c.source == term.source)).first()
     if found is None:

@@ -18,11 +18,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 
-from lintas.store.db import Bind, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, transaction, utcnow
 from lintas.store.schema import ROLES, api_keys
 
 __all__ = [
@@ -76,7 +75,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
-def _info(row: Row[Any]) -> KeyInfo:
+def _info(row: AnyRow) -> KeyInfo:
     return KeyInfo(
         id=row.id,
         name=row.name,

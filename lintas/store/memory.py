@@ -43,7 +43,7 @@ from sqlalchemy import URL, Engine, case, func, insert, select
 
 from lintas import settings
 from lintas.errors import InputError
-from lintas.store.db import ensure_current, make_engine, transaction
+from lintas.store.db import AnyRow, ensure_current, make_engine, transaction
 from lintas.store.schema import translation_memory
 
 __all__ = [
@@ -373,7 +373,7 @@ class TranslationMemory:
         with transaction(self._engine, write=False) as conn:
             rows = conn.execute(query).all()
         seen: set[str] = set()
-        scored: list[tuple[float, int, Any]] = []
+        scored: list[tuple[float, int, AnyRow]] = []
         for position, row in enumerate(rows):  # newest first, so the first row of a source is its newest
             if row.source_hash in seen:
                 continue
@@ -433,7 +433,7 @@ class TranslationMemory:
         return len(rows)
 
 
-def _match(row: Any, score: float, same_context: bool) -> Match:
+def _match(row: AnyRow, score: float, same_context: bool) -> Match:
     return Match(
         source=row.source,
         target=row.target,

@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, case, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 
-from lintas.store.db import Bind, is_configured, transaction, utcnow
+from lintas.store.db import AnyRow, Bind, is_configured, transaction, utcnow
 from lintas.store.repo import insert_edition
 from lintas.store.schema import JOB_STATES, jobs
 from lintas.text.article import Edition
@@ -115,7 +114,7 @@ def claim(bind: Bind, worker_id: str, lease_seconds: float = 60) -> Job | None:
     return None
 
 
-def _owned(conn: Connection, job_id: int, worker_id: str) -> Row[Any] | None:
+def _owned(conn: Connection, job_id: int, worker_id: str) -> AnyRow | None:
     """The job's row, locked, if it is running under ``worker_id``'s lease; else None."""
     return conn.execute(
         select(jobs)

@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, Insert, and_, delete, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,8 @@ from lintas.text.article import Article, Edition, Flag
 from lintas.text.ids import check_article_id
 
 __all__ = [
+    "UpsertInsert",
+    "EditionState",
     "DEFAULT_MAX_ATTEMPTS",
     "ArticleInfo",
     "RevisionInfo",
@@ -76,7 +78,7 @@ class RevisionInfo:
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _canonical_json(value: Any) -> str:
+def _canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -93,7 +95,10 @@ def content_hash(article: Article) -> str:
     return _sha256(_canonical_json(article.model_dump(mode="json", exclude={"revision"}, exclude_defaults=True)))
 
 
-def insert_statement(conn: Connection, table: Any) -> Insert:
+UpsertInsert = postgresql.Insert | sqlite.Insert  # the dialects' INSERTs, which know ON CONFLICT
+
+
+def insert_statement(conn: Connection, table: Table) -> UpsertInsert:
     """An INSERT that knows ``on_conflict_do_nothing/update`` on the connection's dialect."""
     name = conn.dialect.name
     if name == "postgresql":
@@ -353,7 +358,24 @@ def get_edition(bind: Bind, article_id: str, lang: str, revision: int | None = N
     return None if text is None else Edition.model_validate_json(text)
 
 
-def edition_statuses(bind: Bind, article_id: str) -> dict[str, dict[str, Any]]:
+class EditionState(TypedDict):
+    """Where a language's translation of an article stands (:func:`edition_statuses`)."""
+
+    revision: int
+    job_revision: int | None
+    job_state: str | None
+    attempts: int | None
+    max_attempts: int | None
+    next_run_at: datetime | None
+    last_error: str | None
+    edition_revision: int | None
+    edition_status: str | None
+    confidence: float | None
+    edition_created_at: datetime | None
+    up_to_date: bool
+
+
+def edition_statuses(bind: Bind, article_id: str) -> dict[str, EditionState]:
     """Per target language, where its translation stands (empty for an unknown article).
 
     Each value has ``revision`` (the article's current revision); from the newest job of that language:
@@ -384,7 +406,7 @@ def edition_statuses(bind: Bind, article_id: str) -> dict[str, dict[str, Any]]:
         ).all()
     newest_job = {row.target_lang: row for row in job_rows}  # ordered by revision: the last one wins
     newest_edition = {row.target_lang: row for row in edition_rows}
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, EditionState] = {}
     for lang in sorted(newest_job.keys() | newest_edition.keys()):
         job = newest_job.get(lang)
         edition = newest_edition.get(lang)

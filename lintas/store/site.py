@@ -202,7 +202,7 @@ def version(bind: Bind) -> SiteVersion:
     return SiteVersion(tuple(str(v) for v in row), max(times, default=None))
 
 
-def _aware(moment: Any) -> datetime:
+def _aware(moment: datetime | str) -> datetime:
     """A time from a scalar subquery: SQLite gives text or a naive datetime (UTC), PostgreSQL an aware one."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)

@@ -14,8 +14,21 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 BlockType = Literal["paragraph", "heading", "quote", "list", "figure"]
+Severity = Literal["info", "warning", "critical"]
+EditionStatus = Literal["published", "held"]  # held: waits for an editor (hold policy)
 
-__all__ = ["Article", "Block", "BlockType", "Edition", "Flag", "Segment", "SegmentAlignment", "SegmentKind"]
+__all__ = [
+    "Article",
+    "Block",
+    "BlockType",
+    "Edition",
+    "EditionStatus",
+    "Flag",
+    "Segment",
+    "SegmentAlignment",
+    "SegmentKind",
+    "Severity",
+]
 
 
 class Block(BaseModel):
@@ -65,7 +78,7 @@ class Flag(BaseModel):
     """A problem found in one translated segment."""
 
     code: str
-    severity: Literal["info", "warning", "critical"]
+    severity: Severity
     message: str
     repaired: bool = False
 
@@ -114,7 +127,7 @@ class Edition(Article):
     created_at: datetime
     segments: list[SegmentAlignment] = Field(default_factory=list)
     signature: str = ""
-    status: Literal["published", "held"] = "published"  # held: waits for an editor (hold policy)
+    status: EditionStatus = "published"  # held: waits for an editor (hold policy)
     hold_reasons: list[str] = Field(default_factory=list)
     confidence: float = 1.0  # 0..1: the segments' quality estimates, aggregated (lintas.quality.estimate)
     names: list[NameRendering] = Field(default_factory=list)  # the article's name table in this language

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lintas import __version__
-from lintas.text.article import Article, Block, Edition, Segment, SegmentAlignment, SegmentKind
+from lintas.text.article import Article, Block, BlockType, Edition, Segment, SegmentAlignment, SegmentKind
 from lintas.text.inline import Run, parse_inline, plain_text, render_inline, slice_runs, to_tagged
 from lintas.text.languages import get_language, localize_dateline
 from lintas.text.segment import split_sentences
@@ -63,6 +63,9 @@ def _unit(
     return Unit(Segment(seg_id, tagged, kind, context), links, marks_of(runs), fld, block, item, line_break)
 
 
+_BLOCK_KIND: dict[BlockType, SegmentKind] = {"heading": "heading", "quote": "quote", "figure": "caption"}
+
+
 def _sentence_units(prefix: str, fragment: str, kind: SegmentKind, fld: str, block: int, item: int = -1) -> list[Unit]:
     runs = parse_inline(fragment)
     text = plain_text(runs)
@@ -100,7 +103,7 @@ def split_article(article: Article) -> list[Unit]:
             for i, item in enumerate(block.items):
                 units += _sentence_units(f"{prefix}.i{i}", item, "list_item", "item", b, i)
             continue
-        kind: SegmentKind = {"heading": "heading", "quote": "quote", "figure": "caption"}.get(block.type, "sentence")  # type: ignore[assignment]
+        kind = _BLOCK_KIND.get(block.type, "sentence")
         units += _sentence_units(prefix, block.html, kind, "block", b)
         if block.type == "quote":
             units += _plain_unit(f"{prefix}.cite", block.cite, "sentence", "cite", b)

@@ -21,17 +21,16 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from lintas import settings
 from lintas.errors import InputError
-from lintas.text.article import Flag
+from lintas.text.article import Flag, Severity
 from lintas.text.languages import TARGETS
 
 __all__ = [
@@ -119,7 +118,7 @@ class Glossary:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Term]:
         return iter(self.terms)
 
     def merged(self, other: Glossary) -> Glossary:
@@ -179,7 +178,7 @@ class Glossary:
             bad = [f for f in term.avoid.get(lang, ()) if _contains(plain, f)]
             if bad and not any(_contains(plain, f) for f in forms):
                 avoided.append(f"{hit.text} → {bad[0]} (use {forms[0] if forms else 'another word'})")
-        found = (
+        found: tuple[tuple[str, Severity, str, list[str]], ...] = (
             ("glossary_missing", "warning", "glossary form not used: ", missing),
             ("name_inconsistent", "critical", "name not written as in the rest of the edition: ", names),
             ("glossary_avoid", "critical", "mistranslated: ", avoided),
@@ -215,7 +214,7 @@ def terms_to_csv(terms: Iterable[Term]) -> str:
     return handle.getvalue()
 
 
-def term_to_mapping(term: Term) -> dict[str, Any]:
+def term_to_mapping(term: Term) -> dict[str, object]:
     """``term`` as a plain mapping in the YAML entry format (what :func:`term_from_mapping` reads)."""
     return {
         "source": term.source,
@@ -229,12 +228,12 @@ def term_to_mapping(term: Term) -> dict[str, Any]:
     }
 
 
-def term_from_mapping(entry: Any, where: str = "term") -> Term:
+def term_from_mapping(entry: object, where: str = "term") -> Term:
     """A :class:`Term` from a mapping in the YAML entry format; InputError (naming ``where``) when it is not one."""
     return _term(entry, where)
 
 
-def _strings(value: Any, where: str) -> tuple[str, ...]:
+def _strings(value: object, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -244,7 +243,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if v.strip())
 
 
-def _term(entry: Any, where: str) -> Term:
+def _term(entry: object, where: str) -> Term:
     if not isinstance(entry, dict):
         raise InputError(f"{where}: a term must be a mapping with 'source' and 'forms'")
     source = entry.get("source")

@@ -14,10 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
 
 __all__ = [
     "Run",
+    "attr_text",
     "parse_inline",
     "render_inline",
     "plain_text",
@@ -51,6 +53,14 @@ def _safe_href(href: str | None) -> str | None:
     return None  # javascript:, data:, vbscript: ... are dropped
 
 
+def attr_text(tag: Tag, name: str) -> str | None:
+    """An attribute's value as text (bs4 gives a list for multi-valued attributes such as ``class``)."""
+    value = tag.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    return " ".join(value)
+
+
 def _walk(node: Tag, marks: tuple[Mark, ...], out: list[Run], href_of: Callable[[str | None], str | None]) -> None:
     """Collect runs under ``node``; ``href_of`` maps an ``<a href>`` to the link kept (or None)."""
     for child in node.children:
@@ -68,7 +78,7 @@ def _walk(node: Tag, marks: tuple[Mark, ...], out: list[Run], href_of: Callable[
             continue
         new = marks
         if name == "a":
-            href = href_of(child.get("href"))  # type: ignore[arg-type]
+            href = href_of(attr_text(child, "href"))
             if href:
                 new = (*marks, ("a", href))
         elif name in _BOLD and ("b", None) not in marks:
@@ -121,7 +131,7 @@ def parse_inline(fragment: str) -> list[Run]:
     return _merge(_collapse_spaces(runs))
 
 
-def _serialize(runs: list[Run], href_of) -> str:  # type: ignore[no-untyped-def]
+def _serialize(runs: list[Run], href_of: Callable[[str], str]) -> str:
     """Serialize runs with properly nested tags (marks are ordered outer to inner)."""
     parts: list[str] = []
     stack: list[Mark] = []
@@ -201,7 +211,7 @@ def from_tagged(text: str, links: list[str], expected_marks: set[str] | None = N
     _walk(soup, (), raw, lambda href: _link_id(href, links))
     runs = _merge(_collapse_spaces(raw))
     seen = {value for run in runs for tag, value in run.marks if tag == "a"}
-    unknown = sum(1 for a in soup.find_all("a") if _link_id(a.get("href"), links) is None)  # type: ignore[arg-type]
+    unknown = sum(1 for a in soup.find_all("a") if _link_id(attr_text(a, "href"), links) is None)
     present = {tag for run in runs for tag, _ in run.marks} | ({"br"} if any(r.text == "\n" for r in runs) else set())
     lost = (expected_marks or set()) - present - {"a"}
     return TaggedResult(runs, [u for u in links if u not in seen], unknown, lost)

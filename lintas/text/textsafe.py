@@ -13,7 +13,7 @@ is rendered (for what was stored before the rule).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypeVar, overload
 
 __all__ = ["UNSAFE_CHARS", "clean_chars", "clean_strings", "has_unsafe_chars"]
 
@@ -37,8 +37,20 @@ def has_unsafe_chars(text: str) -> bool:
     return UNSAFE_CHARS.search(text) is not None
 
 
-def clean_strings(value: Any) -> Any:
-    """``value`` (JSON-like: dicts, lists, strings) with every string cleaned by :func:`clean_chars`."""
+_T = TypeVar("_T")
+
+
+@overload
+def clean_strings(value: str) -> str: ...
+@overload
+def clean_strings(value: dict[str, _T]) -> dict[str, _T]: ...
+@overload
+def clean_strings(value: list[_T]) -> list[_T]: ...
+@overload
+def clean_strings(value: _T) -> _T: ...  # numbers, booleans, None: as they are
+def clean_strings(value: object) -> object:
+    """``value`` (JSON-like: dicts, lists, strings) with every string cleaned by :func:`clean_chars`: of the same
+    shape and types."""
     if isinstance(value, str):
         return clean_chars(value)
     if isinstance(value, dict):
