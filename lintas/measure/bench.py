@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lintas import settings
+from lintas.engines.base import capabilities
 from lintas.measure.evaluate import document_article, load_documents
 from lintas.text.article import Article, Segment
 
@@ -140,7 +141,7 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
 
     def raw() -> tuple[int, float, int]:
         tokens, started = engine.generated_tokens, time.perf_counter()
-        if hasattr(engine, "translate_requests"):
+        if capabilities(engine).batching == "merged":
             step = int(settings.get("batch_segments"))
             for i in range(0, len(segments), step):
                 engine.translate_requests([(segments[i : i + step], "id", "en", 0)])
