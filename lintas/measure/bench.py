@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lintas import settings
-from lintas.engines.base import capabilities
+from lintas.engines import capabilities, get_engine
 from lintas.measure.evaluate import document_article, load_documents
 from lintas.text.article import Article, Segment
 
@@ -116,12 +116,12 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
     started = time.perf_counter()
     engine: Any
     if spec["engine"] == "ctranslate2":
-        from lintas.engines.ct2 import CTranslate2Engine
         from lintas.engines.ct2_models import RegisteredModel
 
         model_dir = Path(spec["model_dir"])
         registered = RegisteredModel(name=model_dir.name, path=str(model_dir), family="opus-mt", pairs=("id-en",))
-        engine = CTranslate2Engine(
+        engine = get_engine(
+            "ctranslate2",
             registered=[registered],
             max_decoding_length=spec["out_tokens"],
             min_decoding_length=spec["out_tokens"],
@@ -129,9 +129,7 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
         )
         engine.load("id", ["en"])
     else:
-        from lintas.engines.llamacpp import LlamaCppEngine
-
-        engine = LlamaCppEngine()
+        engine = get_engine("llamacpp")
     load_seconds = time.perf_counter() - started
     glossary = configured_glossary()
     segments = _units(articles, engine, glossary)

@@ -36,8 +36,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
+from lintas.engines import Engine, LazyEngine, get_engine
 from lintas.errors import InputError
 from lintas.newsroom import editions as review
+from lintas.pipeline.translate import Options
 from lintas.publish.site import page_path
 from lintas.quality.estimate import explain
 from lintas.service.accounts import (
@@ -52,7 +54,7 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
-from lintas.text.glossary import Term
+from lintas.text.glossary import Term, configured_glossary
 from lintas.text.languages import TARGETS, get_language
 
 __all__ = ["PAGE_SIZE", "DeskResources", "install_desk_pages", "router"]
@@ -100,27 +102,19 @@ class DeskResources:
     _memory: Any = None
     _opened: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _engines: dict[str, Any] = field(default_factory=dict)
+    _engines: dict[str, LazyEngine[Engine, Options]] = field(default_factory=dict)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
 
-    def engine(self, name: str, bind: Any) -> tuple[Any, Any]:
+    def engine(self, name: str, bind: Any) -> tuple[Engine, Options]:
         """The engine ``name`` (one of :attr:`engine_names`) and pipeline options, made once (a model loads); the
         glossary is the workers': the settings' plus the terms editors keep in the database ``bind``."""
         if name not in self.engine_names:
             raise ValueError(f"“{name}” is not an engine of the desk: choose from {', '.join(self.engine_names)}")
         with self._lock:
-            if name not in self._engines:
-                from lintas.engines import get_engine
-                from lintas.pipeline.translate import Options
-                from lintas.store.glossary_terms import with_database_terms
-                from lintas.text.glossary import configured_glossary
-
-                try:
-                    glossary = with_database_terms(configured_glossary(), bind)
-                    self._engines[name] = (get_engine(name), Options.from_settings(glossary))
-                except InputError as exc:
-                    raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
-            return self._engines[name]
+            lazy = self._engines.get(name)
+            if lazy is None:
+                lazy = self._engines[name] = LazyEngine(lambda: _make_engine(name, bind))
+        return lazy.get()
 
     def memory(self) -> Any:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
@@ -141,10 +135,18 @@ class DeskResources:
             engines, self._engines = list(self._engines.values()), {}
         if memory is not None:
             memory.close()
-        for engine, _options in engines:
-            close = getattr(engine, "close", None)
-            if callable(close):
-                close()
+        for lazy in engines:
+            lazy.close()
+
+
+def _make_engine(name: str, bind: Any) -> tuple[Engine, Options]:
+    """The desk's engine ``name`` and pipeline options; the glossary is the workers' (the settings' plus the terms
+    editors keep in ``bind``)."""
+    try:
+        glossary = glossary_terms.with_database_terms(configured_glossary(), bind)
+        return get_engine(name), Options.from_settings(glossary)
+    except InputError as exc:
+        raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
 
 
 def _notify_config() -> Any:
