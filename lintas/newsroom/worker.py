@@ -278,13 +278,8 @@ def _idle_seconds(bind: Bind, poll_seconds: float) -> float:
 
 
 def _process(context: _Context, job: queue.Job) -> None:
-    bind, worker_id, log, notify, metrics = (
-        context.bind,
-        context.worker_id,
-        context.log,
-        context.notify,
-        context.metrics,
-    )
+    bind, worker_id, log = context.bind, context.worker_id, context.log
+    notify, metrics = context.notify, context.metrics
     started = time.perf_counter()
     what = f"worker {worker_id}: job {job.id} {job.article_id}@{job.revision} -> {job.target_lang}"
     hits = misses = 0
