@@ -183,9 +183,11 @@ def qe_bench(
         chosen = docs[:translate_docs]
         total = sum(len(d.source) for d in chosen) * len(langs)
         with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
-            real = run_real(chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save)
+            translated = run_real(
+                chosen, langs, engine, Options.from_settings(glossary), progress=bar.update, save=save
+            )
         click.echo("")
-        click.echo(format_real(real, langs, samples=samples))
+        click.echo(format_real(translated, langs, samples=samples))
     if back_cases:
         threshold = float(settings.get("backtranslate_min_chrf"))
         engine = get_engine(engine_name)

@@ -11,7 +11,6 @@ from tqdm import tqdm
 
 from lintas.cli.options import engine_option, targets_option
 from lintas.engines import get_engine
-from lintas.text.glossary import configured_glossary
 from lintas.text.languages import parse_targets
 
 __all__ = ["translate"]
@@ -40,7 +39,8 @@ def translate(article: Path, targets: str, engine_name: str, out_dir: Path, fmt:
     """Translate ARTICLE (HTML, Markdown with front matter, or JSON) into editions."""
     # the pipeline, the store and the readers take a second to import: only when a command needs them
     from lintas.ingest import ensure_indonesian, read_article
-    from lintas.pipeline.translate import Options, translate_article
+    from lintas.newsroom.options import configured_options
+    from lintas.pipeline.translate import translate_article
     from lintas.publish.render import source_filename, write_edition, write_source
     from lintas.store.memory import configured_memory
     from lintas.text.assemble import split_article
@@ -48,15 +48,18 @@ def translate(article: Path, targets: str, engine_name: str, out_dir: Path, fmt:
     langs = parse_targets(targets)
     doc = read_article(article, fmt)
     ensure_indonesian(doc)
-    options = Options.from_settings(configured_glossary(), configured_memory())
+    options = configured_options(memory=configured_memory())
     total = len(split_article(doc)) * len(langs)
     started = time.perf_counter()
     engine = get_engine(engine_name)
     load_s = time.perf_counter() - started
     with tqdm(total=total, unit="seg", desc="translating", file=sys.stderr, dynamic_ncols=True) as bar:
-        reports = translate_article(
-            doc, langs, engine, progress=lambda lang, n: (bar.set_postfix_str(lang), bar.update(n)), options=options
-        )
+
+        def progress(lang: str, n: int) -> None:
+            bar.set_postfix_str(lang)
+            bar.update(n)
+
+        reports = translate_article(doc, langs, engine, progress=progress, options=options)
     source_page = write_source(doc, out_dir)
     for report in reports:
         edition = report.edition

@@ -12,7 +12,6 @@ from lintas.cli.db import open_database, prepare_database
 from lintas.cli.options import db_option, engine_option
 from lintas.engines import engine_class
 from lintas.errors import InputError
-from lintas.text.glossary import configured_glossary
 
 __all__ = ["worker"]
 
@@ -57,10 +56,9 @@ def worker(
     queue)."""
     # the worker, the pipeline and the store take a second and a half to import: only when the command runs
     from lintas.newsroom.notify import NotifyConfig
+    from lintas.newsroom.options import configured_options  # desk terms, re-read as they change
     from lintas.newsroom.telemetry import WorkerMetrics
     from lintas.newsroom.worker import StopNow, default_worker_id, run_worker
-    from lintas.pipeline.translate import Options
-    from lintas.store.glossary_terms import with_database_terms  # desk terms, re-read as they change
     from lintas.store.memory import configured_memory
 
     cls = engine_class(engine_name)  # an unknown engine fails now, not on the first job
@@ -93,7 +91,7 @@ def worker(
                     f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror or exc}"
                 ) from None
         memory = configured_memory()
-        options = Options.from_settings(with_database_terms(configured_glossary(), bind), memory)
+        options = configured_options(bind, memory)
         click.echo(
             f"worker {worker_id}: engine {engine_name}, database {shown}, lease {lease:g}s, {threads} thread(s)",
             err=True,

@@ -29,6 +29,7 @@ from lintas.engines import LazyEngine, get_engine
 from lintas.errors import InputError
 from lintas.ingest import ensure_indonesian
 from lintas.ingest.common import build_article, field_path, validation_message
+from lintas.newsroom.options import configured_options
 from lintas.pipeline.translate import Options, translate_article
 from lintas.publish.render import render_edition_html, render_source_html
 from lintas.service.auth import require
@@ -37,9 +38,7 @@ from lintas.service.metrics import CONTENT_TYPE_LATEST, Metrics
 from lintas.service.pagecache import PageCache
 from lintas.store import repo
 from lintas.store.db import transaction
-from lintas.store.glossary_terms import with_database_terms
 from lintas.text.article import Article, Block, Edition
-from lintas.text.glossary import configured_glossary
 from lintas.text.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.text.inline import parse_inline, plain_text
 from lintas.text.languages import TARGETS, parse_targets
@@ -88,7 +87,7 @@ class ServiceState:
     def _make_translation(self) -> tuple[TranslationEngine, Options]:
         try:
             engine = get_engine(self.engine_name)
-            options = Options.from_settings(with_database_terms(configured_glossary(), self.db))
+            options = configured_options(self.db)
         except InputError as err:
             raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
         return engine, options

@@ -39,6 +39,7 @@ from lintas import settings
 from lintas.engines import Engine, LazyEngine, get_engine
 from lintas.errors import InputError
 from lintas.newsroom import editions as review
+from lintas.newsroom.options import configured_options
 from lintas.pipeline.translate import Options
 from lintas.publish.site import page_path
 from lintas.quality.estimate import explain
@@ -54,7 +55,7 @@ from lintas.service.accounts import (
 from lintas.service.api import service_state
 from lintas.store import glossary_terms, repo, site
 from lintas.store.accounts import User
-from lintas.text.glossary import Term, configured_glossary
+from lintas.text.glossary import Term
 from lintas.text.languages import TARGETS, get_language
 
 __all__ = ["PAGE_SIZE", "DeskResources", "install_desk_pages", "router"]
@@ -143,8 +144,7 @@ def _make_engine(name: str, bind: Any) -> tuple[Engine, Options]:
     """The desk's engine ``name`` and pipeline options; the glossary is the workers' (the settings' plus the terms
     editors keep in ``bind``)."""
     try:
-        glossary = glossary_terms.with_database_terms(configured_glossary(), bind)
-        return get_engine(name), Options.from_settings(glossary)
+        return get_engine(name), configured_options(bind)
     except InputError as exc:
         raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
 
