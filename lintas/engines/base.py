@@ -8,7 +8,16 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from lintas.text.article import Segment
 
-__all__ = ["Capabilities", "DEFAULT_CAPABILITIES", "Engine", "EngineWrapper", "Scored", "capabilities"]
+__all__ = [
+    "Batching",
+    "Capabilities",
+    "DEFAULT_CAPABILITIES",
+    "Engine",
+    "EngineWrapper",
+    "GlossaryMode",
+    "Scored",
+    "capabilities",
+]
 
 Batching = Literal["sequential", "concurrent", "merged"]
 GlossaryMode = Literal["prompt", "placeholder"]
