@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lintas.engines.base import Capabilities, capabilities
 from lintas.engines.fake import FakeEngine
 from lintas.measure.evaluate import load_documents
 from lintas.pipeline.batching import Batcher, translate_many
@@ -23,7 +24,7 @@ TARGETS = ["en", "fr", "zh"]
 class MergingFake(FakeEngine):
     """The fake engine with translate_requests (as the ctranslate2 engine): records each merged call."""
 
-    uses_context = False
+    capabilities = Capabilities(batching="merged", uses_context=False, glossary_mode="placeholder")
 
     def __init__(self, refuse: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -119,7 +120,9 @@ def test_merge_failure_is_isolated_inside_one_batch() -> None:
 class SlowEngine(FakeEngine):
     def __init__(self, concurrent: bool) -> None:
         super().__init__()
-        self.concurrent_requests = concurrent
+        self.capabilities = Capabilities(
+            batching="concurrent" if concurrent else "sequential", glossary_mode="placeholder"
+        )
         self.inside = 0
         self.peak = 0
         self.guard = threading.Lock()
@@ -154,7 +157,7 @@ def test_calls_outside_a_task_go_straight_through() -> None:
         [Segment("s", "Harga naik.")], "id", "en"
     )
     assert batcher.calls == 1 and batcher.segments == 1
-    assert batcher.name == "fake" and batcher.glossary_mode == "placeholder"
+    assert batcher.name == "fake" and capabilities(batcher).glossary_mode == "placeholder"
 
 
 def test_a_round_larger_than_max_segments_leaves_in_several_calls_at_once() -> None:

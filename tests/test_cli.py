@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
+from lintas.cli.main import cli
+from lintas.cli.options import DEFAULT_TARGETS, ENGINE_HELP
 from lintas.measure.loadtest import free_port
+from lintas.text.languages import TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "lintas" / "data" / "example" / "article.html"
@@ -257,3 +261,30 @@ def test_loadtest_runs_against_its_own_server() -> None:
     assert re.search(r"\| ingest \(PUT\) \| 5 \| 4 \| 0 \|", result.stdout), result.stdout
     for phase in ("read status", "read page", "read feed"):  # what the API reads, and what readers read
         assert re.search(rf"\| {phase} \(GET [^)]+\) \| 20 \| 4 \| 0 \|", result.stdout), result.stdout
+
+
+def test_shared_options_are_declared_once() -> None:
+    """Every ``--engine`` of a command that takes one engine is the same option (one help text, LINTAS_ENGINE), and
+    every ``--to`` of target languages defaults to all of them (but eval's, which scores two)."""
+
+    def commands(group: click.Group, path: str = "") -> list[tuple[str, click.Command]]:
+        found: list[tuple[str, click.Command]] = []
+        for name, command in group.commands.items():
+            found += (
+                commands(command, f"{path}{name} ") if isinstance(command, click.Group) else [(path + name, command)]
+            )
+        return found
+
+    engines, targets = {}, {}
+    for name, command in commands(cli):
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name == "engine_name":
+                engines[name] = (param.help, param.show_default)
+            if isinstance(param, click.Option) and param.name == "targets":
+                targets[name] = param.default
+    assert set(engines) == {"translate", "eval", "qe-bench", "serve", "worker", "backfill"}
+    assert set(engines.values()) == {(ENGINE_HELP, "LINTAS_ENGINE, else llamacpp")}
+    assert DEFAULT_TARGETS == ",".join(TARGETS) == "en,zh,ja,ar,fr"
+    assert targets.pop("eval") == "en,fr"
+    assert set(targets) == {"translate", "qe-bench", "watch", "glossary lookup", "backfill"}
+    assert set(targets.values()) == {DEFAULT_TARGETS}

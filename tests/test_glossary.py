@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lintas.engines.base import Capabilities
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
 from lintas.pipeline.translate import Options, translate_article
@@ -148,7 +149,7 @@ def test_lost_placeholder_is_flagged_and_retried() -> None:
 
 
 class RecordingEngine(FakeEngine):
-    glossary_mode = "prompt"
+    capabilities = Capabilities(glossary_mode="prompt")
 
     def __init__(self) -> None:
         super().__init__()

@@ -19,6 +19,7 @@ from deskutil import sign_in as desk_sign_in
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from lintas.engines.base import Capabilities
 from lintas.engines.fake import FakeEngine
 from lintas.pipeline.translate import Options, translate_article
 from lintas.service import create_app
@@ -130,7 +131,7 @@ def test_bad_csv_is_refused_naming_the_line(store: Engine, text: str, needle: st
 
 
 class RecordingEngine(FakeEngine):
-    glossary_mode = "prompt"
+    capabilities = Capabilities(glossary_mode="prompt")
 
     def __init__(self) -> None:
         super().__init__()

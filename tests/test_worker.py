@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from lintas.cli.main import cli
+from lintas.engines.base import capabilities
 from lintas.engines.fake import FakeEngine
 from lintas.errors import ModelError
 from lintas.measure.chaos import WebhookReceiver, chaos_run, completions_in_logs, duplicate_counts
@@ -87,7 +88,7 @@ def quiet(_line: str) -> None:
 def test_cached_engine_serves_hits_and_sends_only_misses(store: Store) -> None:
     inner = FakeEngine()
     cached = CachedEngine(inner, store.engine)
-    assert (cached.name, cached.model, cached.glossary_mode) == ("fake", "fake-1", "placeholder")
+    assert (cached.name, cached.model, capabilities(cached).glossary_mode) == ("fake", "fake-1", "placeholder")
     segs = [Segment(f"s{i}", f"Kalimat nomor {i} di sini.", context="paragraf") for i in range(3)]
     first = cached.translate_batch(segs, "id", "en")
     assert first == FakeEngine().translate_batch(segs, "id", "en")

@@ -3,17 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from lintas.text.article import Segment
 
-__all__ = ["Engine", "EngineWrapper", "Scored"]
+__all__ = [
+    "Batching",
+    "Capabilities",
+    "DEFAULT_CAPABILITIES",
+    "Engine",
+    "EngineWrapper",
+    "GlossaryMode",
+    "Scored",
+    "capabilities",
+]
+
+Batching = Literal["sequential", "concurrent", "merged"]
+GlossaryMode = Literal["prompt", "placeholder"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine declares about itself (its ``capabilities`` attribute), read by the pipeline, the batcher,
+    the segment cache and the benchmarks instead of probing the engine's attributes.
+
+    * ``batching``: how threads sharing the engine reach it (:class:`lintas.pipeline.batching.Batcher`):
+      ``"sequential"`` (one call at a time, under a lock), ``"concurrent"`` (called from every thread at once: the
+      engine bounds its own requests) or ``"merged"`` (the waiting threads' segments in one
+      ``translate_requests(requests)`` call, which the engine must then have).
+    * ``uses_context``: False for sentence MT, which ignores the document history: the pipeline sends each
+      language's first pass in one request.
+    * ``gives_logprobs``: ``translate_batch`` returns :class:`Scored` strings.
+    * ``glossary_mode``: ``"prompt"`` (terms as constraints in the prompt) or ``"placeholder"`` (terms replaced
+      by ``⟦1⟧`` placeholders, put back after translation).
+    * ``routes_languages``: the engine picks its own route between languages (the pivot setting's default is not
+      applied).
+    * ``prompt_version``: part of the translation's signature (and the segment cache's key); None: the
+      pipeline's current prompt version in the signature, nothing in the cache key.
+    """
+
+    batching: Batching = "sequential"
+    uses_context: bool = True
+    gives_logprobs: bool = False
+    glossary_mode: GlossaryMode = "prompt"
+    routes_languages: bool = False
+    prompt_version: str | None = None
+
+
+DEFAULT_CAPABILITIES = Capabilities()
 
 
 class Scored(str):
     """A translation with the engine's own view of it: token log-probabilities of the decoded output.
 
-    Engines that can (``gives_logprobs = True``: llama.cpp in process) return these instead of plain
+    Engines that can (``Capabilities.gives_logprobs``: llama.cpp in process) return these instead of plain
     strings; everything that treats the output as text keeps working, and the quality estimate
     (:mod:`lintas.quality.estimate`) reads the scores.  ``logprob_mean`` is the mean natural-log
     probability of the chosen tokens, ``logprob_min`` the lowest, ``entropy_mean`` the mean entropy
@@ -46,15 +90,16 @@ class Engine(Protocol):
     translation per segment, in order.
     ``attempt`` > 0 asks for a retry of segments whose first translation failed a check: an
     engine should change something (a stricter prompt, less context, other decoding).
+
+    ``capabilities`` (a :class:`Capabilities`, optional: :func:`capabilities` gives the defaults to an engine
+    that declares none) says how it batches, whether it uses context or gives log-probabilities, how it takes
+    glossary terms, whether it routes languages itself and its prompt version.
     """
 
     @property
     def name(self) -> str: ...  # read-only: a wrapper's are its inner engine's
     @property
     def model(self) -> str: ...
-
-    # glossary_mode: "prompt" | "placeholder" (optional attribute; "prompt" when absent)
-    # gives_logprobs: True when translate_batch returns :class:`Scored` strings (optional; False when absent)
 
     def translate_batch(
         self,
@@ -67,12 +112,23 @@ class Engine(Protocol):
     ) -> list[str]: ...
 
 
+def capabilities(engine: object) -> Capabilities:
+    """The capabilities ``engine`` declares, or :data:`DEFAULT_CAPABILITIES` when it declares none (an engine of a
+    plugin written before they existed)."""
+    declared = getattr(engine, "capabilities", None)
+    return declared if isinstance(declared, Capabilities) else DEFAULT_CAPABILITIES
+
+
 class EngineWrapper:
-    """Base of an engine that wraps another (``inner``): its ``name``, ``model`` and every attribute the wrapper does
-    not have itself (``glossary_mode``, ``prompt_version``, ``uses_context``...) are the inner engine's. Subclasses set
-    ``self.inner`` and implement ``translate_batch``."""
+    """Base of an engine that wraps another (``inner``): its ``name``, ``model``, ``capabilities`` and every attribute
+    the wrapper does not have itself are the inner engine's. Subclasses set ``self.inner`` and implement
+    ``translate_batch``."""
 
     inner: Engine
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return capabilities(self.inner)
 
     @property
     def name(self) -> str:

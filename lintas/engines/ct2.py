@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lintas import settings
+from lintas.engines.base import Capabilities
 from lintas.engines.ct2_models import CODES, RegisteredModel, load_registry, route
 from lintas.errors import EngineError, ModelError
 from lintas.text.article import Segment
@@ -122,10 +123,9 @@ class CTranslate2Engine:
     """
 
     name = "ctranslate2"
-    glossary_mode = "placeholder"
-    uses_context = False
-    routes_languages = True
-    prompt_version = "mt1"
+    capabilities = Capabilities(
+        batching="merged", uses_context=False, glossary_mode="placeholder", routes_languages=True, prompt_version="mt1"
+    )
 
     def __init__(
         self,

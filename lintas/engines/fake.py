@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from lintas.engines.base import Capabilities
 from lintas.text.article import Segment
 
 __all__ = ["FakeEngine"]
@@ -69,7 +70,7 @@ def _word(word: str, lang: str) -> str:
 class FakeEngine:
     name = "fake"
     model = "fake-1"
-    glossary_mode = "placeholder"
+    capabilities = Capabilities(glossary_mode="placeholder")
 
     def __init__(self, faults: Sequence[str] = (), persistent: bool = False) -> None:
         self.faults = set(faults)

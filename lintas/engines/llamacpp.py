@@ -18,7 +18,7 @@ from typing import Any
 
 from lintas import settings
 from lintas.engines import prompts
-from lintas.engines.base import Scored
+from lintas.engines.base import Capabilities, Scored
 from lintas.engines.modelstore import EMBEDDED, resolve_model_path
 from lintas.errors import EngineError, ModelError
 from lintas.text.article import Segment
@@ -95,7 +95,6 @@ class TokenScorer:
 
 class LlamaCppEngine:
     name = "llamacpp"
-    gives_logprobs = True
 
     def __init__(
         self,
@@ -116,7 +115,8 @@ class LlamaCppEngine:
         self.style = style
         self.llm = _load(self.path, self.n_ctx, self.threads)
         self.generated_tokens = 0
-        self.prompt_version = prompts.PROMPT_VERSION if style == "news" else "naive-1"
+        version = prompts.PROMPT_VERSION if style == "news" else "naive-1"
+        self.capabilities = Capabilities(gives_logprobs=True, prompt_version=version)
 
     # -- protocol -------------------------------------------------------------------------
     def translate_batch(

@@ -25,6 +25,7 @@ import httpx
 
 from lintas import __version__, settings
 from lintas.engines import prompts
+from lintas.engines.base import Capabilities
 from lintas.errors import EngineError
 from lintas.text.article import Segment
 
@@ -38,10 +39,8 @@ class OpenAIEngine:
     """Translate through an OpenAI-compatible ``/chat/completions`` endpoint."""
 
     name = "openai"
-    glossary_mode = "prompt"
-    concurrent_requests = (
-        True  # lintas.pipeline.batching calls it from many threads; _slots bounds the requests in flight
-    )
+    # lintas.pipeline.batching calls it from many threads; _slots bounds the requests in flight
+    capabilities = Capabilities(batching="concurrent", glossary_mode="prompt", prompt_version=prompts.PROMPT_VERSION)
 
     def __init__(
         self,
@@ -76,7 +75,6 @@ class OpenAIEngine:
             transport=transport,
         )
         self.model = model or configured.openai_model or self._first_model()
-        self.prompt_version = prompts.PROMPT_VERSION
         self.generated_tokens = 0
         self._slots = threading.BoundedSemaphore(self.concurrency)  # shared by every thread and batch
 

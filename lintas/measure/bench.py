@@ -118,10 +118,12 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
 
     data_dir = Path(spec["data"])
     articles = _articles(data_dir, spec["docs"])
+    from lintas.engines.ct2 import CTranslate2Engine  # the engines' libraries load when an engine is built
+    from lintas.engines.llamacpp import LlamaCppEngine
+
     started = time.perf_counter()
     engine: CTranslate2Engine | LlamaCppEngine
     if spec["engine"] == "ctranslate2":
-        from lintas.engines.ct2 import CTranslate2Engine
         from lintas.engines.ct2_models import RegisteredModel
 
         model_dir = Path(spec["model_dir"])
@@ -134,8 +136,6 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
         )
         engine.load("id", ["en"])
     else:
-        from lintas.engines.llamacpp import LlamaCppEngine
-
         engine = LlamaCppEngine()
     load_seconds = time.perf_counter() - started
     glossary = configured_glossary()
@@ -146,7 +146,7 @@ def _case(spec: dict[str, Any]) -> list[BenchRow]:
 
     def raw() -> tuple[int, float, int]:
         tokens, started = engine.generated_tokens, time.perf_counter()
-        if hasattr(engine, "translate_requests"):
+        if isinstance(engine, CTranslate2Engine):  # the merged-batch engine: one call for a batch of requests
             step = settings.current().batch_segments
             for i in range(0, len(segments), step):
                 engine.translate_requests([(segments[i : i + step], "id", "en", 0)])

@@ -274,13 +274,12 @@ class _Replica:
     """A Ray actor holding one engine (loaded once) and the pipeline options."""
 
     def __init__(self, engine_spec: str, threads: int) -> None:
-        from lintas.newsroom.worker import resolve_engine
-        from lintas.pipeline.translate import Options
+        from lintas.engines import get_engine
+        from lintas.newsroom.options import configured_options
         from lintas.store.memory import configured_memory
-        from lintas.text.glossary import configured_glossary
 
-        self.engine = resolve_engine(engine_spec)
-        self.options = Options.from_settings(glossary=configured_glossary(), memory=configured_memory())
+        self.engine = get_engine(engine_spec)
+        self.options = configured_options(memory=configured_memory())
         self.threads = threads
 
     def translate(self, batch: list[tuple[str, str, list[str]]]) -> list[tuple[str, dict[str, str], str | None]]:

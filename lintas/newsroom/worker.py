@@ -17,20 +17,19 @@ job's lease, then a count of jobs completed twice and editions announced twice.
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.exc import OperationalError
 
 from lintas.engines.base import Engine
-from lintas.errors import InputError
+from lintas.engines.lazy import LazyEngine
 from lintas.ingest.language import warm_up
 from lintas.newsroom.notify import TIMEOUT_SECONDS, Notifier, NotifyConfig, enqueue_for, send_due
 from lintas.newsroom.telemetry import WorkerMetrics
@@ -41,7 +40,7 @@ from lintas.store.db import Bind
 from lintas.store.engine_cache import CachedEngine
 from lintas.text.article import Article, Edition
 
-__all__ = ["StopNow", "run_worker", "resolve_engine", "engine_class", "default_worker_id", "warm_up"]
+__all__ = ["StopNow", "run_worker", "default_worker_id", "warm_up"]
 
 LogFn = Callable[[str], None]
 
@@ -60,40 +59,6 @@ def _stderr(line: str) -> None:
 def default_worker_id() -> str:
     """``host:pid``: unique among the live workers of one database."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def resolve_engine(spec: str, **options: object) -> Engine:
-    """An engine by registered name (:func:`lintas.engines.get_engine`) or as ``module:Class`` (imported)."""
-    return engine_class(spec)(**options) if ":" in spec else _registered(spec, **options)
-
-
-def _registered(name: str, **options: object) -> Engine:
-    from lintas.engines import get_engine
-
-    return get_engine(name, **options)
-
-
-def engine_class(spec: str) -> Callable[..., Engine]:
-    """The class named by ``module:Class``, or the registered engine's class (InputError when there is none)."""
-    if ":" not in spec:
-        from importlib.metadata import entry_points
-
-        from lintas.engines import ENGINES, engine_names
-
-        target = ENGINES.get(spec) or next(
-            (ep.value for ep in entry_points(group="lintas.engines") if ep.name == spec), None
-        )
-        if target is None:
-            raise InputError(f"unknown engine {spec!r}: choose from {', '.join(engine_names())} or give module:Class")
-        spec = target
-    module_name, _, class_name = spec.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise InputError(f"cannot load engine {spec!r}: {exc}") from None
-    if not callable(cls):
-        raise InputError(f"engine {spec!r} is not a class")
-    return cls
 
 
 # --- the lease keeper -----------------------------------------------------------------------------------------
@@ -138,14 +103,40 @@ class _LeaseKeeper:
 # --- the worker loop ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Lazy:
-    """The engine and options, built on the first job and kept for the life of the process."""
+@dataclass(frozen=True)
+class _Loaded:
+    """What goes with the worker's engine (a :class:`CachedEngine` around ``batcher``): the pipeline options."""
 
-    engine: CachedEngine | None = None
-    options: Options | None = None
-    batcher: Batcher | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    options: Options
+    batcher: Batcher
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every job of one worker shares."""
+
+    bind: Bind
+    engine: LazyEngine[CachedEngine, _Loaded]  # built on the first job, kept for the life of the process
+    worker_id: str
+    lease_seconds: float
+    log: LogFn
+    notify: NotifyConfig | None
+    metrics: WorkerMetrics | None
+
+
+def _engine_loader(
+    bind: Bind, engine_factory: Callable[[], Engine], options_factory: Callable[[], Options] | None
+) -> LazyEngine[CachedEngine, _Loaded]:
+    def make() -> tuple[CachedEngine, _Loaded]:
+        try:
+            batcher = Batcher(engine_factory())
+            engine = CachedEngine(batcher, bind)
+            options = options_factory() if options_factory else Options()
+        except Exception as exc:
+            raise _StartError(exc) from exc
+        return engine, _Loaded(options, batcher)
+
+    return LazyEngine(make)
 
 
 def run_worker(
@@ -196,7 +187,9 @@ def run_worker(
         raise ValueError(f"lease_seconds must be > 0, not {lease_seconds}")
     stop = stop or threading.Event()
     warm_up()
-    lazy = _Lazy()
+    context = _Context(
+        bind, _engine_loader(bind, engine_factory, options_factory), worker_id, lease_seconds, log, notify, metrics
+    )
     notifier = Notifier(bind, notify, log) if notify is not None and notify.urls else None
     if notifier is not None:
         notifier.start()
@@ -217,7 +210,7 @@ def run_worker(
             if job is None:
                 break
             counter.add()
-            _process(bind, job, engine_factory, options_factory, lazy, worker_id, lease_seconds, log, notify, metrics)
+            _process(context, job)
 
     try:
         if threads <= 1:
@@ -284,38 +277,21 @@ def _idle_seconds(bind: Bind, poll_seconds: float) -> float:
     return min(poll_seconds, max(0.05, (due - db.utcnow()).total_seconds()))
 
 
-def _process(
-    bind: Bind,
-    job: queue.Job,
-    engine_factory: Callable[[], Engine],
-    options_factory: Callable[[], Options] | None,
-    lazy: _Lazy,
-    worker_id: str,
-    lease_seconds: float,
-    log: LogFn,
-    notify: NotifyConfig | None = None,
-    metrics: WorkerMetrics | None = None,
-) -> None:
+def _process(context: _Context, job: queue.Job) -> None:
+    bind, worker_id, log = context.bind, context.worker_id, context.log
+    notify, metrics = context.notify, context.metrics
     started = time.perf_counter()
     what = f"worker {worker_id}: job {job.id} {job.article_id}@{job.revision} -> {job.target_lang}"
     hits = misses = 0
     try:
-        with _LeaseKeeper(bind, job.id, worker_id, lease_seconds, log) as keeper:  # a model load is under it too
-            with lazy.lock:  # threads share one engine, loaded once
-                if lazy.engine is None or lazy.options is None or lazy.batcher is None:
-                    try:
-                        lazy.batcher = lazy.batcher or Batcher(engine_factory())
-                        lazy.engine = lazy.engine or CachedEngine(lazy.batcher, bind)
-                        lazy.options = lazy.options or (options_factory() if options_factory else Options())
-                    except Exception as exc:
-                        raise _StartError(exc) from exc
-            engine, options = lazy.engine, lazy.options
+        with _LeaseKeeper(bind, job.id, worker_id, context.lease_seconds, log) as keeper:  # a model load is under it
+            engine, loaded = context.engine.get()  # threads share one engine, loaded once
             hits, misses = engine.hits, engine.misses
             article = repo.get_article(bind, job.article_id, job.revision)
             if article is None:
                 raise LookupError(f"article {job.article_id!r} has no revision {job.revision}")
-            with lazy.batcher.task():
-                edition = _translate(article, job.target_lang, engine, options)
+            with loaded.batcher.task():
+                edition = _translate(article, job.target_lang, engine, loaded.options)
         on_saved = enqueue_for(notify, edition, article.section) if notify is not None else None
         saved = queue.complete(bind, job.id, worker_id, edition, on_saved=on_saved)
     except Exception as exc:

@@ -3,11 +3,11 @@
 :func:`translate_many` runs :func:`lintas.pipeline.translate.translate_article` for many articles at once, each in its own
 thread, through one :class:`Batcher` wrapped around the engine. What the batcher does depends on the engine:
 
-* an engine with ``translate_requests`` (sentence MT such as :class:`lintas.engines.ct2.CTranslate2Engine`, which
+* an engine that declares ``Capabilities(batching="merged")`` and has ``translate_requests`` (sentence MT such as :class:`lintas.engines.ct2.CTranslate2Engine`, which
   needs no document context) gets the segments of every waiting thread -- paragraphs of several articles, several
   target languages, first passes and retries -- in one call of at most ``max_segments`` segments (more calls
   when more are queued), as soon as every busy thread is waiting for the engine;
-* an engine with ``concurrent_requests = True`` (an HTTP server such as the ``openai`` engine, which bounds its own
+* an engine with ``batching="concurrent"`` (an HTTP server such as the ``openai`` engine, which bounds its own
   requests in flight) is called from all threads at once;
 * any other engine (llama.cpp in this process) is called by one thread at a time.
 
@@ -24,7 +24,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from lintas import settings
-from lintas.engines.base import Engine, EngineWrapper
+from lintas.engines.base import Engine, EngineWrapper, capabilities
 from lintas.pipeline.translate import EditionReport, Options, ProgressFn, translate_article
 from lintas.text.article import Article, Segment
 
@@ -42,6 +42,9 @@ class _Call:
     error: BaseException | None = None
 
 
+_MODES = {"merged": "merge", "concurrent": "concurrent", "sequential": "serial"}
+
+
 class Batcher(EngineWrapper):
     """``engine`` (``inner``) shared by many threads (see the module docs); an :class:`~lintas.engines.base.Engine` itself.
 
@@ -51,12 +54,7 @@ class Batcher(EngineWrapper):
     def __init__(self, engine: Engine, max_segments: int | None = None) -> None:
         self.inner = engine
         self.max_segments = max_segments or settings.current().batch_segments
-        if hasattr(engine, "translate_requests"):
-            self.mode = "merge"
-        elif getattr(engine, "concurrent_requests", False):
-            self.mode = "concurrent"
-        else:
-            self.mode = "serial"
+        self.mode = _MODES[capabilities(engine).batching]
         self.calls = 0
         self.segments = 0
         self._cond = threading.Condition()

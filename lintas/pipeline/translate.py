@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from lintas import settings
-from lintas.engines.base import Engine, Scored
+from lintas.engines.base import Engine, Scored, capabilities
 from lintas.engines.prompts import PROMPT_VERSION, clean_output
 from lintas.pipeline.names import find_names, name_glossary, resolve_names
 from lintas.quality import check_segment, is_critical
@@ -231,13 +231,13 @@ def prepare_segment(
     segment: Segment, unit: Unit, engine: Engine, target: str, glossary: Glossary | None, direct: bool
 ) -> tuple[Segment, dict[str, str] | None]:
     """The segment as the engine gets it: with glossary constraints (prompt engines) or with
-    placeholders for the terms (``glossary_mode = "placeholder"``, only from the source)."""
+    placeholders for the terms (``Capabilities.glossary_mode`` "placeholder", only from the source)."""
     if glossary is None:
         return segment, None
     hits = glossary.find(unit.segment.text)
     if not hits:
         return segment, None
-    if getattr(engine, "glossary_mode", "prompt") == "placeholder":
+    if capabilities(engine).glossary_mode == "placeholder":
         if not direct:
             return segment, None
         text, mapping = protect_terms(segment.text, hits, target)
@@ -429,22 +429,24 @@ def translate_article(
     ``options`` bring the glossary, the translation memory, the hold policy and the
     back-translation check (:class:`Options`; none of them when omitted).
 
-    An engine with ``uses_context = False`` (sentence MT) gets each language's first pass in one request, and one
-    with ``routes_languages = True`` is not given the pivot setting's default (it picks its own route).
+    An engine that declares (:class:`~lintas.engines.base.Capabilities`) ``uses_context=False`` (sentence MT) gets
+    each language's first pass in one request, and one with ``routes_languages=True`` is not given the pivot
+    setting's default (it picks its own route).
     """
+    declared = capabilities(engine)
     options = options or Options()
     for code in targets:
         get_language(code)
-    if pivot is None and getattr(engine, "routes_languages", False):
+    if pivot is None and declared.routes_languages:
         pivot = ""  # the engine finds its own way (the ctranslate2 engine pivots through English where it must)
     pivot = (pivot if pivot is not None else settings.current().pivot) or None
     if pivot:
         get_language(pivot)
     attempts = max_attempts or settings.current().max_attempts
     units = split_article(article)
-    if getattr(engine, "uses_context", True) is False:
+    if not declared.uses_context:
         chunk = max(chunk, len(units))  # no document history to build: one request per language
-    prompt_version = getattr(engine, "prompt_version", PROMPT_VERSION)
+    prompt_version = PROMPT_VERSION if declared.prompt_version is None else declared.prompt_version
     signature = f"engine:{engine.name}|model:{engine.model}|prompt:{prompt_version}"
     order = list(targets)
     if pivot and any(t != pivot for t in targets):

@@ -25,10 +25,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from lintas.engines import Engine as TranslationEngine
-from lintas.engines import get_engine
+from lintas.engines import LazyEngine, get_engine
 from lintas.errors import InputError
 from lintas.ingest import ensure_indonesian
 from lintas.ingest.common import build_article, field_path, validation_message
+from lintas.newsroom.options import configured_options
+from lintas.pipeline.translate import Options, translate_article
 from lintas.publish.render import render_edition_html, render_source_html
 from lintas.service.auth import require
 from lintas.service.errors import ApiError
@@ -64,39 +66,37 @@ class ServiceState:
     metrics: Metrics
     head_revision: str | None
     db: Engine | None = None
-    translator: TranslationEngine | None = None
-    options: Options | None = None
-    _make_lock: threading.Lock = field(default_factory=threading.Lock)
     translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
     pages: PageCache = field(default_factory=PageCache)  # the public site's answers (lintas/service/pagecache.py)
+    _translation: LazyEngine[TranslationEngine, Options] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._translation = LazyEngine(self._make_translation)
+
+    @property
+    def translator(self) -> TranslationEngine | None:
+        """The translation engine once made (None before the first ``/v1/translate``)."""
+        return self._translation.engine
 
     def database(self) -> Engine:
         if self.db is None:
             raise ApiError(503, "unavailable", "the service is not started (no database)")
         return self.db
 
-    def translation_engine(self) -> tuple[TranslationEngine, Options | None]:
+    def translation_engine(self) -> tuple[TranslationEngine, Options]:
         """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
-        with self._make_lock:
-            if self.translator is None:
-                from lintas.pipeline.translate import Options
+        return self._translation.get()
 
-                try:
-                    engine = get_engine(self.engine_name)
-                    from lintas.store.glossary_terms import with_database_terms
-                    from lintas.text.glossary import configured_glossary
-
-                    options = Options.from_settings(with_database_terms(configured_glossary(), self.db))
-                except InputError as err:
-                    raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
-                self.translator, self.options = engine, options
-            return self.translator, self.options
+    def _make_translation(self) -> tuple[TranslationEngine, Options]:
+        try:
+            engine = get_engine(self.engine_name)
+            options = configured_options(self.db)
+        except InputError as err:
+            raise ApiError(503, "engine_unavailable", f"the translation engine is unavailable: {err}") from None
+        return engine, options
 
     def close(self) -> None:
-        translator, self.translator = self.translator, None
-        close = getattr(translator, "close", None)
-        if callable(close):
-            close()
+        self._translation.close()
 
 
 def service_state(request: Request) -> ServiceState:
@@ -498,8 +498,6 @@ def get_source_html(article_id: str, request: Request, revision: _Revision = Non
 
 
 def _translate(state: ServiceState, text: str, to: str) -> dict[str, Any]:
-    from lintas.pipeline.translate import translate_article
-
     # A blank headline is not a unit (lintas.text.assemble skips it): only the paragraph goes to the engine.
     article = Article(id="translate", headline=" ", body=[Block(type="paragraph", html=html.escape(text, quote=False))])
     try:

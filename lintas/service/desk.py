@@ -36,8 +36,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lintas import settings
+from lintas.engines import Engine, LazyEngine, get_engine
 from lintas.errors import InputError
 from lintas.newsroom import editions as review
+from lintas.newsroom.options import configured_options
+from lintas.pipeline.translate import Options
 from lintas.publish.site import page_path
 from lintas.quality.estimate import explain
 from lintas.service.accounts import (
@@ -108,7 +111,7 @@ class DeskResources:
     _memory: TranslationMemory | None = None
     _opened: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _engines: dict[str, tuple[Engine, Options]] = field(default_factory=dict)
+    _engines: dict[str, LazyEngine[Engine, Options]] = field(default_factory=dict)
     engine_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
 
     def engine(self, name: str, bind: Bind) -> tuple[Engine, Options]:
@@ -117,18 +120,10 @@ class DeskResources:
         if name not in self.engine_names:
             raise ValueError(f"“{name}” is not an engine of the desk: choose from {', '.join(self.engine_names)}")
         with self._lock:
-            if name not in self._engines:
-                from lintas.engines import get_engine
-                from lintas.pipeline.translate import Options
-                from lintas.store.glossary_terms import with_database_terms
-                from lintas.text.glossary import configured_glossary
-
-                try:
-                    glossary = with_database_terms(configured_glossary(), bind)
-                    self._engines[name] = (get_engine(name), Options.from_settings(glossary))
-                except InputError as exc:
-                    raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
-            return self._engines[name]
+            lazy = self._engines.get(name)
+            if lazy is None:
+                lazy = self._engines[name] = LazyEngine(lambda: _make_engine(name, bind))
+        return lazy.get()
 
     def memory(self) -> TranslationMemory | None:
         """The translation memory of ``LINTAS_MEMORY`` (None when 'off'), opened once."""
@@ -149,10 +144,17 @@ class DeskResources:
             engines, self._engines = list(self._engines.values()), {}
         if memory is not None:
             memory.close()
-        for engine, _options in engines:
-            close = getattr(engine, "close", None)
-            if callable(close):
-                close()
+        for lazy in engines:
+            lazy.close()
+
+
+def _make_engine(name: str, bind: Any) -> tuple[Engine, Options]:
+    """The desk's engine ``name`` and pipeline options; the glossary is the workers' (the settings' plus the terms
+    editors keep in ``bind``)."""
+    try:
+        return get_engine(name), configured_options(bind)
+    except InputError as exc:
+        raise DeskPage(503, "Engine unavailable", f"The engine {name} cannot start: {exc}") from None
 
 
 def _notify_config() -> NotifyConfig | None:

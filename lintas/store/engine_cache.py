@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lintas.engines.base import Engine, EngineWrapper
+from lintas.engines.base import Engine, EngineWrapper, capabilities
 from lintas.store import repo
 from lintas.store.db import Bind, transaction
 from lintas.text.article import Segment
@@ -47,7 +47,7 @@ class CachedEngine(EngineWrapper):
             context=f"{source_lang}>{target_lang}|{segment.kind}|{segment.context}|{terms}",
             engine_name=self.inner.name,
             model=self.inner.model,
-            signature=str(getattr(self.inner, "prompt_version", "")),
+            signature=capabilities(self.inner).prompt_version or "",
             target_lang=target_lang,
         )
 

@@ -144,7 +144,7 @@ class Segment:
     ``context`` is the surrounding paragraph in the source language, plain text (empty when
     the segment is the whole paragraph).
     ``terms`` are glossary constraints, (term as written in ``text``, required translation),
-    for engines with ``glossary_mode = "prompt"``; engines with ``glossary_mode =
+    for engines whose capabilities say ``glossary_mode="prompt"``; engines with ``glossary_mode=
     "placeholder"`` instead receive numbered placeholders ``⟦1⟧`` to copy, which the pipeline
     replaces by the required form (see :mod:`lintas.text.glossary`).
     """
