@@ -20,6 +20,7 @@ from lintas.measure.qereal import (
     kendall_tau,
     line_article,
     line_records,
+    oracle_gap,
     report,
     translate_half,
 )
@@ -51,6 +52,16 @@ def test_auc_and_kendall_tau() -> None:
     assert kendall_tau([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
 
 
+def test_the_oracle_gap_is_the_ceiling_of_any_hold_policy() -> None:
+    chrfs = [10.0, 20.0, 30.0, 40.0]
+    assert oracle_gap(chrfs, 1) == 20.0  # 30 - 10: the worst held, the rest published
+    assert oracle_gap(chrfs, 2) == 20.0  # 35 - 15
+    assert oracle_gap([40.0, 10.0, 30.0, 20.0], 1) == 20.0  # order does not matter: it sorts by chrF
+    assert oracle_gap(chrfs, 0) is None and oracle_gap(chrfs, 4) is None  # nothing or everything held
+    # any other choice of the same number of holds gives a smaller gap (a control: the ceiling is a ceiling)
+    assert 40.0 - sum(chrfs[:3]) / 3 < oracle_gap(chrfs, 3) + 1e-9 and oracle_gap(chrfs, 2) > (25.0 - 25.0)
+
+
 def _record(doc: str, line: int, chrf: float, critical: bool, lang: str = "en") -> LineRecord:
     flags = [Flag(code="number_mismatch", severity="critical", message="1")] if critical else []
     segment = SegmentAlignment(
@@ -75,6 +86,10 @@ def test_the_fit_learns_what_separates_bad_lines_and_picks_a_hold_threshold() ->
     assert result["auc"] == 1.0 and result["bad"] == 12
     assert 0.0 <= en.hold_below <= 1.0
     assert "| en | 48 |" in format_report(report(records, ["en"], model))
+    assert result["oracle_gap_best"] is not None  # (every edition here has the same text: a gap of 0)
+    if 0 < result["held"] <= result["editions"] // 2:
+        assert result["oracle_gap_same"] is not None
+        assert result["oracle_gap_best"] >= result["oracle_gap_same"] - 1e-9
     # a control: labels the signals cannot see give a chance-level AUC
     rng = random.Random(3)
     shuffled = [

@@ -42,6 +42,7 @@ __all__ = [
     "sentence_chrf",
     "EditionScore",
     "LanguageReport",
+    "oracle_gap",
 ]
 
 
@@ -521,11 +522,24 @@ class LanguageReport(TypedDict):
     hold_below: float
     chrf_published: float | None
     chrf_held: float | None
+    oracle_gap_same: float | None
+    oracle_gap_best: float | None
     names_all: tuple[int, int]
     names_published: tuple[int, int]
     mixed_published: int
     caught: list[Example]
     wrongly_held: list[Example]
+
+
+def oracle_gap(chrfs: Sequence[float], held: int) -> float | None:
+    """The published-minus-held gap in mean document chrF of a policy that knew the true chrF and held the ``held``
+    worst editions: the most any estimate can reach with that many holds (None when nothing or everything is held).
+    """
+    ordered = sorted(chrfs)
+    if not 0 < held < len(ordered):
+        return None
+    worst, rest = ordered[:held], ordered[held:]
+    return sum(rest) / len(rest) - sum(worst) / len(worst)
 
 
 def report(
@@ -553,6 +567,7 @@ def report(
                 signals[name] = auc([-v if weight > 0 else v for v in values], bad)
         signals["rules only (before)"] = auc([_rules_score(r) for r in rows], bad)
         editions = edition_scores(rows, model)
+        chrfs = [e["chrf"] for e in editions]
         floor = params.hold_below
         is_held = [e["flagged"] or e["confidence"] < floor for e in editions]
         published = [e for e, h in zip(editions, is_held, strict=True) if not h]
@@ -577,6 +592,10 @@ def report(
             "hold_below": floor,
             "chrf_published": sum(e["chrf"] for e in published) / len(published) if published else None,
             "chrf_held": sum(e["chrf"] for e in held) / len(held) if held else None,
+            "oracle_gap_same": oracle_gap(chrfs, len(held)),
+            "oracle_gap_best": max(
+                (g for k in range(1, len(editions) // 2 + 1) if (g := oracle_gap(chrfs, k)) is not None), default=None
+            ),
             "names_all": name_consistency(rows),
             "names_published": name_consistency(published_rows),
             "mixed_published": sum(len(mixed_script_words(r.hypothesis, lang)) for r in published_rows),
@@ -588,11 +607,16 @@ def report(
     return out
 
 
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1f}"
+
+
 def format_report(result: dict[str, LanguageReport]) -> str:
     lines = [
         "| lang | lines | bad (chrF <) | estimate AUC [95%] | Kendall tau | rules-only AUC | editions held (by confidence)"
-        " | chrF published | chrF held | gap | names consistent (published) | mixed-script words published |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | chrF published | chrF held | gap | oracle gap (same holds; best) | names consistent (published)"
+        " | mixed-script words published |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for lang, row in result.items():
         lo, hi = row["auc_interval"]
@@ -605,6 +629,7 @@ def format_report(result: dict[str, LanguageReport]) -> str:
             f"{row['kendall_tau']:.2f} | {row['signals']['rules only (before)']:.2f} | "
             f"{row['held']}/{row['editions']} ({row['held_by_confidence']}, below {row['hold_below']:.2f}) | "
             f"{'-' if pub is None else f'{pub:.1f}'} | {'-' if held is None else f'{held:.1f}'} | {gap} | "
+            f"{_signed(row['oracle_gap_same'])}; {_signed(row['oracle_gap_best'])} | "
             f"{ok_all}/{n_all} ({ok_pub}/{n_pub}) | {row['mixed_published']} |"
         )
     lines += ["", "Each signal alone (ROC AUC for bad lines, oriented by the sign of its tune-half weight):", ""]
