@@ -176,3 +176,15 @@ def test_wrappers_pass_the_inner_engines_capabilities_through() -> None:
     assert capabilities(Wrapped(Plain())) is DEFAULT_CAPABILITIES
     with pytest.raises(AttributeError):  # frozen: a capability is declared, not changed on the way
         merged.batching = "sequential"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ja", "ar", "fr"])
+def test_llm_prompts_translate_back_into_indonesian(lang: str) -> None:
+    """The back-translation check (LINTAS_BACKTRANSLATE) asks the LLM engines for Indonesian from each target."""
+    from lintas.engines.prompts import few_shot, system_prompt
+
+    prompt = system_prompt("id", source=lang)
+    assert "into Indonesian" in prompt and "standard Indonesian" in prompt
+    turns = few_shot("id", source=lang)
+    assert turns[1] == {"role": "assistant", "content": "Pemerintah Naikkan Harga BBM Bersubsidi Mulai Sabtu"}
+    assert turns[0]["content"].startswith("[Headline] ") and "Pemerintah" not in turns[0]["content"]

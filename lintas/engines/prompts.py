@@ -20,6 +20,8 @@ _SCRIPT_RULES = {
     "zh": "Write Simplified Chinese only. Use the standard Chinese transliteration of names; write numbers with Arabic digits.",
     "ja": "Write natural Japanese (kanji and kana). Write foreign and Indonesian names in katakana; use Arabic digits.",
     "ar": "Write Modern Standard Arabic only. Write names in Arabic script; keep digits as Western Arabic numerals (0-9).",
+    # back into the source language (the optional back-translation check, lintas.quality.backtranslate)
+    "id": "Write standard Indonesian as an Indonesian newspaper would; write names in Latin letters.",
 }
 
 _LABELS = {
@@ -71,6 +73,9 @@ _SHOTS: dict[str, tuple[str, str, str]] = {
         "« Nous continuerons à surveiller la situation », a écrit @BMKG_info sur Twitter lundi (14/3).",
     ),
 }
+
+
+_SHOTS["id"] = (_SHOTS_ID[0][1], _SHOTS_ID[1][1], _SHOTS_ID[2][1])
 
 
 def system_prompt(target: str, strict: bool = False, source: str = "id") -> str:
