@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from lintas import settings
@@ -23,7 +24,7 @@ from lintas.engines import get_engine
 from lintas.measure.evaluate import load_documents, split_documents
 from lintas.measure.qereal import LineRecord, auc, line_estimate, line_records
 from lintas.quality.backtranslate import backtranslation_flags
-from lintas.quality.estimate import load_model
+from lintas.quality.estimate import QualityModel, load_model
 from lintas.text.article import Segment
 from lintas.text.languages import TARGETS
 
@@ -59,12 +60,38 @@ def roundtrip(records: list[LineRecord], editions: Path, engine_name: str) -> di
     return scores
 
 
+def _fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
+    """Logistic regression (Newton's method, an L2 penalty on the weights but not the intercept): P(bad | x)."""
+    z = np.column_stack([np.ones(len(x)), x])
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        gradient = z.T @ (p - y) + penalty * w
+        hessian = z.T @ (z * (p * (1 - p))[:, None]) + np.diag(penalty)
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
+def _columns(rows: list[LineRecord], scores: dict[tuple[str, str, int], float], model: QualityModel) -> np.ndarray:
+    """Per line: the estimate's log-odds of a good line, and the round-trip chrF (scaled to 0-1)."""
+    estimate = np.clip([line_estimate(r, model) for r in rows], 1e-4, 1 - 1e-4)
+    return np.column_stack([np.log(estimate / (1 - estimate)), [scores[(r.doc, r.lang, r.line)] / 100 for r in rows]])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--half", choices=["tune", "test"], required=True)
     parser.add_argument("--editions", type=Path, required=True)
     parser.add_argument("--langs", default=",".join(TARGETS))
+    parser.add_argument(
+        "--tune-editions",
+        type=Path,
+        default=None,
+        help="with --half test: tune-half editions (with their round trips) to fit estimate + round trip on",
+    )
     args = parser.parse_args()
     langs = args.langs.split(",")
     docs = split_documents(load_documents(args.data, langs), args.half)
@@ -73,8 +100,24 @@ def main() -> None:
     scores = roundtrip(records, args.editions, settings.current().engine)
     model = load_model()
     print(f"{args.half} half: {len(docs)} documents, {len(records)} lines")
-    print("| lang | lines | bad | round-trip chrF AUC | estimate AUC | back-translation s/line (median) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    combined: dict[str, np.ndarray] = {}
+    if args.tune_editions is not None:
+        tune_docs = split_documents(load_documents(args.data, langs), "tune")
+        tune_docs = [
+            d for d in tune_docs if all((args.tune_editions / f"{d.id}.{x}.roundtrip.json").exists() for x in langs)
+        ]
+        tune = line_records(tune_docs, langs, args.tune_editions)
+        tune_scores = roundtrip(tune, args.tune_editions, settings.current().engine)
+        for lang in langs:
+            rows = [r for r in tune if r.lang == lang]
+            y = np.array([r.chrf < model.language(lang).bad_below for r in rows], dtype=float)
+            combined[lang] = _fit(_columns(rows, tune_scores, model), y)
+        print(f"estimate + round trip fitted on the tune half: {len(tune_docs)} documents, {len(tune)} lines")
+    print(
+        "| lang | lines | bad | round-trip chrF AUC | estimate AUC | estimate + round trip AUC "
+        "| back-translation s/line (median) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for lang in langs:
         rows = [r for r in records if r.lang == lang]
         bad = [r.chrf < model.language(lang).bad_below for r in rows]
@@ -86,7 +129,13 @@ def main() -> None:
             for d in docs
         )
         median = per_line[len(per_line) // 2] if per_line else float("nan")
-        print(f"| {lang} | {len(rows)} | {sum(bad)} | {auc(rt, bad):.2f} | {auc(est, bad):.2f} | {median:.1f} |")
+        both = "-"
+        if lang in combined:
+            z = np.column_stack([np.ones(len(rows)), _columns(rows, scores, model)])
+            both = f"{auc(list(z @ combined[lang]), bad):.2f}"
+        print(
+            f"| {lang} | {len(rows)} | {sum(bad)} | {auc(rt, bad):.2f} | {auc(est, bad):.2f} | {both} | {median:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -561,3 +562,52 @@ def test_server_processes_die_with_a_killed_parent(tmp_path: Path) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         parent.wait()
+
+
+def test_the_load_client_reads_sized_and_chunked_answers_and_counts_dropped_connections() -> None:
+    """The loadtest's client (one asyncio loop, keep-alive connections) against a server that answers with a
+    Content-Length, with chunks, and by closing the connection: two 200s read whole, one error counted."""
+    import asyncio
+    import urllib.parse
+
+    from lintas.measure.loadtest import _phase
+
+    answers = {
+        b"/sized": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        b"/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    }
+    port = free_port()
+    ready = threading.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            path = line.split(b" ")[1]
+            while await reader.readline() not in (b"\r\n", b""):
+                pass
+            if path not in answers:  # drop the connection without an answer
+                writer.close()
+                return
+            writer.write(answers[path])
+            await writer.drain()
+        writer.close()
+
+    async def serve(stop: asyncio.Event) -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        ready.set()
+        async with server:
+            await stop.wait()
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=lambda: loop.run_until_complete(serve(stop)), daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        base = urllib.parse.urlsplit(f"http://127.0.0.1:{port}")
+        calls: list[tuple[str, str, bytes | None]] = [("GET", "/sized", None), ("GET", "/chunked", None)] * 3
+        calls.append(("GET", "/drop", None))
+        result = _phase("read test", base, calls, 2)
+        assert result.statuses == {200: 6, 0: 1} and result.errors == 1 and len(result.latencies) == 6
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)

@@ -287,7 +287,39 @@ def test_the_cache_is_shared_by_no_other_base_url_and_keeps_its_size(client: Tes
     assert "elsewhere.example" in there.text and "elsewhere.example" not in here.text
     small = PageCache(max_bytes=len(here.content) + 10)
     version = lintas_site.version(store)
-    assert small._get(version, ("/0", "")) is None  # a miss: the cache now holds this version
-    answers = [small._put(version, (f"/{n}", ""), Response(here.content)) for n in range(3)]
+    assert small.kept(version, ("/0", "")) is None  # a miss: the cache now holds this version
+    answers = [small.keep(version, (f"/{n}", ""), Response(here.content)) for n in range(3)]
     assert len(small._entries) == 1 and small._bytes == len(here.content)
     assert all(a.etag == answers[0].etag for a in answers)  # the ETag is the body's: equal in every process
+
+
+def test_the_site_version_is_one_row_that_every_visible_change_moves(store: Engine) -> None:
+    """Reading the version is one lookup of ``site_changes`` (it does not grow with the archive), and the triggers
+    move it on an article stored, its editions stored, a desk status change and an unpublish."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.lower())
+
+    event.listen(store, "before_cursor_execute", record)
+    try:
+        empty = lintas_site.version(store)
+    finally:
+        event.remove(store, "before_cursor_execute", record)
+    reads = [s for s in seen if s.lstrip().startswith("select")]
+    assert len(reads) == 1 and "from site_changes" in reads[0] and "count(" not in reads[0]
+    assert empty.modified is None
+    tokens = [empty.token]
+    repo.upsert_article(store, Article.model_validate(ARTICLE), ["en"])
+    tokens.append(lintas_site.version(store).token)
+    publish(store, ARTICLE)  # the editions
+    tokens.append(lintas_site.version(store).token)
+    set_status(store, "a1", "en", "held", "editor")
+    tokens.append(lintas_site.version(store).token)
+    assert repo.unpublish(store, "a1")
+    newest = lintas_site.version(store)
+    tokens.append(newest.token)
+    assert len(set(tokens)) == len(tokens), tokens  # each change moved it
+    assert newest.modified is not None and newest.modified == repo.article_info(store, "a1").updated_at  # type: ignore[union-attr]

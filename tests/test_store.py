@@ -7,6 +7,7 @@ Every test runs on SQLite (a file under tmp_path) and, when LINTAS_TEST_POSTGRES
 from __future__ import annotations
 
 import os
+import pathlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -127,7 +128,7 @@ def test_migration_creates_every_table_and_matches_the_models(engine: Engine) ->
     names = set(inspect(engine).get_table_names())
     assert names >= TABLES | {"alembic_version"}
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     db.upgrade(engine)  # at head already: nothing to do
@@ -502,3 +503,23 @@ def test_concurrent_upserts_of_one_article(engine: Engine, same_content: bool) -
         assert count(engine, jobs) == len(TARGETS)  # each revision superseded the queued jobs of the one before
         assert count(engine, jobs, revision=4) == len(TARGETS)
     assert count(engine, article_revisions) == len({revision for revision, _ in results})
+
+
+def test_the_site_counter_starts_where_an_older_database_is(tmp_path: pathlib.Path) -> None:
+    """Migration 0005 on a database with articles already: the counter row counts them and keeps their newest
+    time, and from then on the triggers move it."""
+    from lintas.store import site
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    try:
+        db.upgrade(engine, "0004")
+        repo.upsert_article(engine, Article(id="old", headline="Harga beras naik"), ["en"])
+        db.upgrade(engine)
+        before = site.version(engine)
+        info = repo.article_info(engine, "old")
+        assert info is not None and before.token == (1,) and before.modified == info.updated_at
+        repo.upsert_article(engine, Article(id="new", headline="Harga cabai turun"), ["en"])
+        after = site.version(engine)
+        assert after.token == (2,) and after.modified is not None and after.modified > before.modified
+    finally:
+        engine.dispose()

@@ -25,6 +25,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from lintas.store.site import SiteVersion
 
@@ -84,19 +85,22 @@ class PageCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def answer(
+    async def answer(
         self, request: Request, version: SiteVersion, key: tuple[str, ...], make: Callable[[], Response]
     ) -> Response:
-        """The kept answer for ``key`` under ``version``, or ``make()``'s (kept when it is a 200)."""
-        entry = self._get(version, key)
+        """The kept answer for ``key`` under ``version``, or ``make()``'s (kept when it is a 200).
+
+        A kept answer is served on the event loop; only ``make()`` (queries, rendering) goes to the thread pool,
+        so the many readers of unchanged pages never wait for a thread."""
+        entry = self.kept(version, key)
         if entry is None:
-            response = make()
+            response = await run_in_threadpool(make)
             if response.status_code != 200:
                 return response
-            entry = self._put(version, key, response)
+            entry = self.keep(version, key, response)
         return entry.response(request)
 
-    def _get(self, version: SiteVersion, key: tuple[str, ...]) -> CachedAnswer | None:
+    def kept(self, version: SiteVersion, key: tuple[str, ...]) -> CachedAnswer | None:
         with self._lock:
             if version.token != self._token:
                 self._token, self._bytes = version.token, 0
@@ -109,7 +113,7 @@ class PageCache:
             self.hits += 1
             return entry
 
-    def _put(self, version: SiteVersion, key: tuple[str, ...], response: Response) -> CachedAnswer:
+    def keep(self, version: SiteVersion, key: tuple[str, ...], response: Response) -> CachedAnswer:
         body = bytes(response.body)
         headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
         modified = version.modified.replace(microsecond=0) if version.modified is not None else None

@@ -79,16 +79,19 @@ def _feed_path(lang: str) -> str:
 _Lang = Annotated[str, Path(description="id (the Indonesian original) or a target language")]
 
 
-def _cached(request: Request, make: Callable[[], Response]) -> Response:
-    """``make()``'s answer, or the one kept for this path and base URL while the site has not changed."""
+async def _cached(request: Request, make: Callable[[], Response]) -> Response:
+    """``make()``'s answer, or the one kept for this path and base URL while the site has not changed.
+
+    The site's version is read on the event loop: it is one primary-key lookup (``site.version``), cheaper than
+    handing the request to a thread and back, which under many readers costs more than the answer itself."""
     state = service_state(request)
     version = site.version(state.database())
-    return state.pages.answer(request, version, (request.url.path, _base_url(request)), make)
+    return await state.pages.answer(request, version, (request.url.path, _base_url(request)), make)
 
 
 @router.get("/{lang}/{section}/{article_id}/{slug}", response_class=HTMLResponse, summary="An article's page")
-def page(lang: _Lang, section: str, article_id: str, slug: str, request: Request) -> Response:
-    return _cached(request, lambda: _page(lang, section, article_id, slug, request))
+async def page(lang: _Lang, section: str, article_id: str, slug: str, request: Request) -> Response:
+    return await _cached(request, lambda: _page(lang, section, article_id, slug, request))
 
 
 def _page(lang: str, section: str, article_id: str, slug: str, request: Request) -> Response:
@@ -128,13 +131,13 @@ def _page(lang: str, section: str, article_id: str, slug: str, request: Request)
 
 
 @router.get("/{lang}/{section}/{article_id}", include_in_schema=False)
-def page_without_slug(lang: str, section: str, article_id: str, request: Request) -> Response:
-    return page(lang, section, article_id, "", request)
+async def page_without_slug(lang: str, section: str, article_id: str, request: Request) -> Response:
+    return await page(lang, section, article_id, "", request)
 
 
 @router.get("/{lang}/feed.xml", summary="RSS 2.0 feed of the newest articles in a language")
-def feed(lang: _Lang, request: Request) -> Response:
-    return _cached(request, lambda: _feed(lang, request))
+async def feed(lang: _Lang, request: Request) -> Response:
+    return await _cached(request, lambda: _feed(lang, request))
 
 
 def _feed(lang: str, request: Request) -> Response:
@@ -152,8 +155,8 @@ def _feed(lang: str, request: Request) -> Response:
 
 
 @router.get("/sitemap.xml", summary="Sitemap index")
-def sitemap_index(request: Request) -> Response:
-    return _cached(request, lambda: _sitemap_index(request))
+async def sitemap_index(request: Request) -> Response:
+    return await _cached(request, lambda: _sitemap_index(request))
 
 
 def _sitemap_index(request: Request) -> Response:
@@ -164,10 +167,10 @@ def _sitemap_index(request: Request) -> Response:
 
 
 @router.get("/sitemaps/{number}.xml", summary="One page of the sitemap, with hreflang alternates")
-def sitemap(number: str, request: Request) -> Response:
+async def sitemap(number: str, request: Request) -> Response:
     if not (number.isascii() and number.isdigit()) or len(number) > _MAX_SITEMAP_DIGITS:
         return _not_found("en", f"sitemap pages are numbered from 0 to {10**_MAX_SITEMAP_DIGITS - 1}")
-    return _cached(request, lambda: _sitemap_page(int(number), request))
+    return await _cached(request, lambda: _sitemap_page(int(number), request))
 
 
 def _sitemap_page(number: int, request: Request) -> Response:

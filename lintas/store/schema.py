@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -48,6 +49,7 @@ __all__ = [
     "users",
     "sessions",
     "edition_changes",
+    "site_changes",
     "glossary_terms",
     "translation_memory",
     "ROLES",
@@ -296,6 +298,14 @@ edition_changes = Table(  # the audit trail of an edition: corrections, approval
     ),
     Index(None, "article_id", "target_lang"),
     Index(None, "created_at"),
+)
+
+site_changes = Table(  # one row, moved by triggers on every change readers can see (migration 0005)
+    "site_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("changes", BigInteger, nullable=False),  # inserts and updates of articles, editions, edition changes
+    Column("modified", UTCDateTime, nullable=True),  # the newest of their times
 )
 
 glossary_terms = Table(  # terms editors add or change in the desk, on top of the starter glossary and files

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, select
 
 from lintas.store.db import Bind, transaction
-from lintas.store.schema import article_revisions, articles, edition_changes, editions
+from lintas.store.schema import article_revisions, articles, editions, site_changes
 from lintas.text.article import Article, Edition
 
 __all__ = [
@@ -175,31 +175,22 @@ def sitemap_page(bind: Bind, page: int, size: int) -> list[PublicArticle]:
 class SiteVersion:
     """A fingerprint of everything the public site is made from, and when it last changed.
 
-    Every change readers can see moves it: an article stored, revised or unpublished (``articles``: its count and
-    newest ``updated_at``), an edition stored (``editions``: its count and newest ``created_at``), and a desk
-    correction, approval, hold or re-translation (``edition_changes``: its newest id and time). Any process can
-    read it, so the caches of several ``lintas serve`` processes and the writes of ``lintas worker`` agree.
+    Every change readers can see moves it: an article stored, revised or unpublished, an edition stored or its
+    status changed, and a desk correction, approval, hold or re-translation. Triggers on ``articles``,
+    ``editions`` and ``edition_changes`` count them in the one row of ``site_changes`` (migration 0005), in the
+    change's own transaction, so the caches of several ``lintas serve`` processes and the writes of ``lintas
+    worker`` agree, and reading it does not grow with the archive.
     """
 
     token: tuple[Any, ...]
-    modified: datetime | None  # the newest of those times (None: an empty site)
+    modified: datetime | None  # the newest of those changes' times (None: an empty site)
 
 
 def version(bind: Bind) -> SiteVersion:
-    """The site's current :class:`SiteVersion` (one SELECT of six aggregates)."""
-    a, e, c = articles, editions, edition_changes
-    columns = (
-        select(func.count()).select_from(a).scalar_subquery(),
-        select(func.max(a.c.updated_at)).scalar_subquery(),
-        select(func.count()).select_from(e).scalar_subquery(),
-        select(func.max(e.c.created_at)).scalar_subquery(),
-        select(func.max(c.c.id)).scalar_subquery(),
-        select(func.max(c.c.created_at)).scalar_subquery(),
-    )
+    """The site's current :class:`SiteVersion` (one primary-key lookup)."""
     with transaction(bind, write=False) as conn:
-        row = tuple(conn.execute(select(*columns)).one())
-    times = [_aware(t) for t in (row[1], row[3], row[5]) if t is not None]
-    return SiteVersion(tuple(str(v) for v in row), max(times, default=None))
+        row = conn.execute(select(site_changes.c.changes, site_changes.c.modified).where(site_changes.c.id == 1)).one()
+    return SiteVersion((row.changes,), _aware(row.modified) if row.modified is not None else None)
 
 
 def _aware(moment: datetime | str) -> datetime:
