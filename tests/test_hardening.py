@@ -611,3 +611,18 @@ def test_the_load_client_reads_sized_and_chunked_answers_and_counts_dropped_conn
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(5)
+        loop.close()
+
+
+def test_the_load_client_runs_beside_a_running_event_loop() -> None:
+    """``_phase`` runs its own loop in a thread: a caller with a loop running (here one that calls it) still works."""
+    import asyncio
+    import urllib.parse
+
+    from lintas.measure.loadtest import _phase
+
+    async def caller() -> int:
+        base = urllib.parse.urlsplit(f"http://127.0.0.1:{free_port()}")  # nothing listens: every call an error
+        return _phase("read nothing", base, [("GET", "/", None)] * 3, 2).errors
+
+    assert asyncio.run(caller()) == 3

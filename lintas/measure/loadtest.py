@@ -15,6 +15,7 @@ would show.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -28,6 +29,7 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,6 +174,8 @@ async def _phase_async(
                 result.errors += 1
         if connection is not None:
             connection[1].close()
+            with contextlib.suppress(OSError):
+                await connection[1].wait_closed()
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(min(concurrency, len(calls)) or 1)))
@@ -188,8 +192,10 @@ def _phase(
 ) -> PhaseResult:
     """``calls`` sent by ``concurrency`` clients, each on its own keep-alive connection, each sending its next
     request as soon as its last one is answered (a closed loop: the clients wait for the server, never queue
-    up behind it). One asyncio loop drives them all, so the client's own cost on the shared CPU stays small."""
-    return asyncio.run(_phase_async(name, base, calls, concurrency, key))
+    up behind it). One asyncio loop drives them all, so the client's own cost on the shared CPU stays small; it runs
+    in a thread of its own, so a caller that has an event loop running (a notebook, a test) can call this too."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _phase_async(name, base, calls, concurrency, key)).result()
 
 
 def run_load(
