@@ -1,7 +1,7 @@
 """Lintas: Indonesian news into English, Chinese, Japanese, Arabic and French editions.
 
 The public API, imported on first use (PEP 562), so that ``import lintas`` stays cheap and the modules below
-may import ``lintas.__version__`` and ``lintas.settings`` without pulling in the pipeline::
+import ``lintas.settings`` and ``lintas.version`` without pulling in the pipeline::
 
     import lintas
 
@@ -16,10 +16,10 @@ may import ``lintas.__version__`` and ``lintas.settings`` without pulling in the
 * :class:`LintasError` and its :class:`InputError` (:mod:`lintas.errors`): what the API raises on bad input
 """
 
-__version__ = "0.1.0"
-
 import importlib
 from typing import TYPE_CHECKING
+
+from lintas.version import __version__
 
 if TYPE_CHECKING:
     from lintas.engines import get_engine

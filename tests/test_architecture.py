@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "lintas"
 
 #: Bottom up. A module belongs to the first prefix that matches it (longest prefixes are listed first).
 LAYERS: list[tuple[str, ...]] = [
-    ("lintas.errors", "lintas.settings"),  # foundation: errors, typed settings
+    ("lintas.errors", "lintas.settings", "lintas.version"),  # foundation: errors, typed settings, the version
     ("lintas.text",),  # the article model and the text stages
     ("lintas.ingest",),  # reading articles
     ("lintas.engines",),  # translation engines
@@ -77,8 +77,6 @@ def imports(module: str) -> list[tuple[str, list[str], int]]:
             for name in submodules:
                 found.append((f"{target}.{name}", [], node.lineno))
             rest = [n for n in names if n not in submodules]
-            if target == "lintas" and all(n.startswith("__") for n in rest):
-                continue  # ``from lintas import __version__``: defined before the package imports anything
             if rest:
                 found.append((target, rest, node.lineno))
     return found

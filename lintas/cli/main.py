@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from lintas import __version__, settings
+from lintas import settings
 from lintas.cli.accounts import keys, users
 from lintas.cli.glossary import glossary, tm
 from lintas.cli.measure import bench, eval_cmd, loadtest, qe_bench, segbench
@@ -19,6 +19,7 @@ from lintas.cli.translate import translate
 from lintas.cli.watch import watch_cmd
 from lintas.cli.worker import worker
 from lintas.errors import LintasError
+from lintas.version import __version__
 
 __all__ = ["main", "cli"]
 

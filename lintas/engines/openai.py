@@ -23,11 +23,12 @@ from typing import Any
 
 import httpx
 
-from lintas import __version__, settings
+from lintas import settings
 from lintas.engines import prompts
 from lintas.engines.base import Capabilities
 from lintas.errors import EngineError
 from lintas.text.article import Segment
+from lintas.version import __version__
 
 __all__ = ["OpenAIEngine"]
 

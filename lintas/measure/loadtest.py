@@ -163,6 +163,8 @@ async def _phase_async(
                 except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                     if connection is not None:
                         connection[1].close()
+                        with contextlib.suppress(OSError):
+                            await connection[1].wait_closed()
                     connection = None
                     status, seconds = 0, 0.0
                     if retry:

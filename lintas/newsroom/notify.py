@@ -21,12 +21,13 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import Connection
 
-from lintas import __version__, settings
+from lintas import settings
 from lintas.newsroom.signing import sign
 from lintas.publish.site import page_path
 from lintas.store import outbox
 from lintas.store.db import Bind
 from lintas.text.article import Edition
+from lintas.version import __version__
 
 __all__ = ["EVENT", "NotifyConfig", "Notifier", "edition_event", "enqueue_for", "send_due"]
 

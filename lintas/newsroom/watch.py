@@ -32,7 +32,6 @@ import httpx
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lintas import __version__
 from lintas.errors import InputError
 from lintas.ingest import MAX_ARTICLE_BYTES, ensure_indonesian
 from lintas.ingest.feed import FeedEntry, article_from_entry, guid_hash, parse_feed
@@ -42,6 +41,7 @@ from lintas.store.db import AnyRow, Bind, transaction, utcnow
 from lintas.store.repo import UpsertInsert
 from lintas.store.schema import feed_items, feed_sources
 from lintas.text.article import Article
+from lintas.version import __version__
 
 __all__ = [
     "MAX_FEED_BYTES",

@@ -17,7 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import URL
 from starlette.concurrency import run_in_threadpool
 
-from lintas import __version__, settings
+from lintas import settings
 from lintas.ingest import MAX_ARTICLE_BYTES
 from lintas.ingest.language import warm_up
 from lintas.service.accounts import install_desk
@@ -31,6 +31,7 @@ from lintas.service.metrics import Metrics, MetricsMiddleware
 from lintas.service.public import router as public_router
 from lintas.service.webhooks import install_webhooks
 from lintas.store.db import alembic_config, make_engine, upgrade
+from lintas.version import __version__
 
 __all__ = [
     "DATABASE_URL_ENV",

@@ -11,11 +11,11 @@ import html as html_lib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lintas import __version__
 from lintas.text.article import Article, Block, BlockType, Edition, Segment, SegmentAlignment, SegmentKind
 from lintas.text.inline import Run, parse_inline, plain_text, render_inline, slice_runs, to_tagged
 from lintas.text.languages import get_language, localize_dateline
 from lintas.text.segment import split_sentences
+from lintas.version import __version__
 
 __all__ = ["Unit", "split_article", "assemble_edition", "Translated"]
 
