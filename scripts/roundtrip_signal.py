@@ -22,7 +22,7 @@ from tqdm import tqdm
 from lintas import settings
 from lintas.engines import get_engine
 from lintas.measure.evaluate import load_documents, split_documents
-from lintas.measure.qereal import LineRecord, auc, line_estimate, line_records
+from lintas.measure.qereal import LineRecord, auc, line_estimate, line_records, logistic_newton
 from lintas.quality.backtranslate import backtranslation_flags
 from lintas.quality.estimate import QualityModel, load_model
 from lintas.text.article import Segment
@@ -61,17 +61,10 @@ def roundtrip(records: list[LineRecord], editions: Path, engine_name: str) -> di
 
 
 def _fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> np.ndarray:
-    """Logistic regression (Newton's method, an L2 penalty on the weights but not the intercept): P(bad | x)."""
-    z = np.column_stack([np.ones(len(x)), x])
-    w = np.zeros(z.shape[1])
-    penalty = np.full(z.shape[1], l2)
+    """P(bad | x) by logistic regression, with an intercept that the L2 penalty leaves alone."""
+    penalty = np.full(x.shape[1] + 1, l2)
     penalty[0] = 0.0
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-z @ w))
-        gradient = z.T @ (p - y) + penalty * w
-        hessian = z.T @ (z * (p * (1 - p))[:, None]) + np.diag(penalty)
-        w -= np.linalg.solve(hessian, gradient)
-    return w
+    return logistic_newton(np.column_stack([np.ones(len(x)), x]), y, penalty)
 
 
 def _columns(rows: list[LineRecord], scores: dict[tuple[str, str, int], float], model: QualityModel) -> np.ndarray:

@@ -43,6 +43,7 @@ __all__ = [
     "EditionScore",
     "LanguageReport",
     "oracle_gap",
+    "logistic_newton",
 ]
 
 
@@ -241,7 +242,9 @@ def _standardise(rows: list[list[float]]) -> tuple[list[float], list[float]]:
     return mean.tolist(), scale.tolist()
 
 
-def _newton(z: NDArray[np.float64], labels: NDArray[np.float64], penalty: NDArray[np.float64]) -> NDArray[np.float64]:
+def logistic_newton(
+    z: NDArray[np.float64], labels: NDArray[np.float64], penalty: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """L2-regularised logistic regression by Newton's method: the weights of the columns of ``z``."""
     import numpy as np
 
@@ -288,7 +291,7 @@ def _pooled_fit(
     while True:
         columns = keep + list(range(n, n + len(langs)))
         penalty = np.asarray([l2] * len(keep) + [0.0] * len(langs))
-        w = _newton(z_all[:, columns], y_all, penalty)
+        w = logistic_newton(z_all[:, columns], y_all, penalty)
         weights = [0.0] * n
         for j, column in enumerate(keep):
             weights[column] = float(w[j])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
@@ -190,11 +190,4 @@ def version(bind: Bind) -> SiteVersion:
     """The site's current :class:`SiteVersion` (one primary-key lookup)."""
     with transaction(bind, write=False) as conn:
         row = conn.execute(select(site_changes.c.changes, site_changes.c.modified).where(site_changes.c.id == 1)).one()
-    return SiteVersion((row.changes,), _aware(row.modified) if row.modified is not None else None)
-
-
-def _aware(moment: datetime | str) -> datetime:
-    """A time from a scalar subquery: SQLite gives text or a naive datetime (UTC), PostgreSQL an aware one."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return SiteVersion((row.changes,), row.modified)  # UTCDateTime: aware, in UTC
