@@ -43,7 +43,7 @@ test: install lint
 	fi
 
 eval: install
-	$(BIN)/lintas eval --data $(NTREX) --to en,fr --limit 10
+	$(BIN)/lintas eval --data $(NTREX) --half test --save out/eval
 
 # Raw engine vs pipeline (docs/engines.md): a random-weight OPUS-MT-size CTranslate2 model and the embedded model.
 bench: install

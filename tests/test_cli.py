@@ -65,7 +65,7 @@ def test_translate_with_fake_engine_writes_editions(tmp_path: Path) -> None:
         (["translate", "FIXTURES/no-such-file.html"], 2, "not found"),
         (["translate", "EXAMPLE", "--to", "en,xx"], 2, "unknown target language 'xx'"),
         (["translate", "EXAMPLE", "--engine", "nope"], 2, "unknown engine"),
-        (["eval", "--data", "FIXTURES", "--engine", "fake"], 2, "evaluation data incomplete"),
+        (["eval", "--data", "FIXTURES", "--engine", "fake", "--save", "FIXTURES/eval"], 2, "evaluation data incomplete"),
     ],
 )
 def test_bad_input_is_one_clear_line(args: list[str], code: int, needle: str) -> None:
@@ -285,6 +285,5 @@ def test_shared_options_are_declared_once() -> None:
     assert set(engines) == {"translate", "eval", "qe-bench", "serve", "worker", "backfill"}
     assert set(engines.values()) == {(ENGINE_HELP, "LINTAS_ENGINE, else llamacpp")}
     assert DEFAULT_TARGETS == ",".join(TARGETS) == "en,zh,ja,ar,fr"
-    assert targets.pop("eval") == "en,fr"
-    assert set(targets) == {"translate", "qe-bench", "watch", "glossary lookup", "backfill"}
+    assert set(targets) == {"translate", "eval", "qe-bench", "watch", "glossary lookup", "backfill"}
     assert set(targets.values()) == {DEFAULT_TARGETS}

@@ -10,7 +10,15 @@ import pytest
 
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.measure.evaluate import SPLIT_FILE, Document, load_documents, load_split, split_documents
+from lintas.measure.evaluate import (
+    SPLIT_FILE,
+    Document,
+    line_article,
+    load_documents,
+    load_split,
+    split_documents,
+    translate_half,
+)
 from lintas.measure.qereal import (
     LineRecord,
     auc,
@@ -18,11 +26,9 @@ from lintas.measure.qereal import (
     fit_model,
     format_report,
     kendall_tau,
-    line_article,
     line_records,
     oracle_gap,
     report,
-    translate_half,
 )
 from lintas.pipeline.translate import Options
 from lintas.quality.estimate import FEATURES

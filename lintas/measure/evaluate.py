@@ -10,31 +10,45 @@ BLEU, so a different sentence split inside the pipeline cannot skew the comparis
 
 from __future__ import annotations
 
-import functools
 import html
+import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from sacrebleu.metrics.bleu import BLEU
 from sacrebleu.metrics.chrf import CHRF
 
 from lintas.engines.base import Engine
+from lintas.engines.prompts import clean_output
 from lintas.errors import InputError
-from lintas.pipeline.translate import translate_article
-from lintas.text.article import Article, Block, Segment
-from lintas.text.languages import get_language
+from lintas.pipeline.translate import Options, translate_article
+from lintas.text.article import Article, Block, Edition, Segment
 
 __all__ = [
     "Document",
     "load_documents",
     "document_article",
     "score",
-    "run_eval",
+    "article_id",
+    "chrf_metric",
+    "line_article",
+    "translate_half",
+    "naive_half",
+    "edition_lines",
+    "Hypotheses",
+    "read_pipeline",
+    "read_naive",
+    "references",
+    "Gain",
+    "paired_bootstrap",
     "EvalRow",
+    "compare",
     "format_rows",
+    "article_seconds",
     "SPLIT_FILE",
     "load_split",
     "split_documents",
@@ -101,119 +115,289 @@ def document_article(doc: Document, paragraph_size: int = 4) -> Article:
         Block(type="paragraph", html=html.escape(" ".join(doc.source[i : i + paragraph_size]), quote=False))
         for i in range(1, len(doc.source), paragraph_size)
     ]
-    return Article(id=re.sub(r"[^\w.-]+", "-", doc.id), headline=doc.source[0], body=body)
-
-
-def _join(lines: list[str], target: str) -> str:
-    sep = " " if get_language(target).space_between_sentences else ""
-    return sep.join(line.strip() for line in lines if line.strip())
+    return Article(id=article_id(doc), headline=doc.source[0], body=body)
 
 
 def score(hyps: list[str], refs: list[str], target: str) -> dict[str, float]:
-    chrf = CHRF(word_order=0 if target in ("zh", "ja") else 2)
+    chrf = chrf_metric(target)
     bleu = BLEU(tokenize=_BLEU_TOKENIZE.get(target, "13a"))
     return {"chrf": chrf.corpus_score(hyps, [refs]).score, "bleu": bleu.corpus_score(hyps, [refs]).score}
 
 
+def article_id(doc: Document) -> str:
+    """The id a document's article (and its files in an output folder) gets."""
+    return re.sub(r"[^\w.-]+", "-", doc.id)
+
+
+def chrf_metric(target: str) -> CHRF:
+    """chrF (zh, ja: words are not spaced) or chrF++ (the others), as every figure of the evaluation is scored."""
+    return CHRF(word_order=0 if target in ("zh", "ja") else 2)
+
+
+# -- one half of the split, line by line: the pipeline, naive prompting, naive prompting + cleaning -------------------
+def line_article(doc: Document, lines: int | None = None) -> Article:
+    """The document as an article: its first line the headline, each further line a paragraph of its own, so every
+    reference line lines up with one paragraph of the edition."""
+    source = doc.source[:lines] if lines else doc.source
+    body = [Block(type="paragraph", html=html.escape(line, quote=False)) for line in source[1:]]
+    return Article(id=article_id(doc), headline=source[0], body=body)
+
+
+def translate_half(
+    docs: Sequence[Document],
+    targets: Sequence[str],
+    engine: Engine,
+    options: Options,
+    out: Path,
+    *,
+    lines: int | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
+    the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped, so
+    a long run can be stopped and resumed.  Returns how many documents were translated now."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for doc in docs:
+        article = line_article(doc, lines)
+        if all((out / f"{article.id}.{t}.json").is_file() for t in targets):
+            if progress:
+                progress((len(article.body) + 1) * len(targets))
+            continue
+        started = time.perf_counter()
+        reports = translate_article(
+            article,
+            list(targets),
+            engine,
+            options=options,
+            progress=(lambda _lang, n: progress(n)) if progress else None,
+        )
+        seconds = {r.edition.target_lang: round(r.seconds, 2) for r in reports}
+        for report in reports:
+            _write_json(
+                out / f"{article.id}.{report.edition.target_lang}.json", report.edition.model_dump_json(indent=1)
+            )
+        _write_json(
+            out / f"{article.id}.seconds.json",
+            json.dumps({"total": round(time.perf_counter() - started, 2), **seconds}),
+        )
+        done += 1
+    return done
+
+
+def naive_half(
+    docs: Sequence[Document],
+    targets: Sequence[str],
+    engine: Engine,
+    out: Path,
+    *,
+    lines: int | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """The baseline: each line alone through ``engine`` (for llama.cpp its ``naive`` prompt style: one plain
+    instruction, no examples, no context), written as it came back to ``out/<id>.<lang>.json`` (``{"lines": [...],
+    "seconds": ...}``); files already there are kept.  Returns how many (document, language) pairs were made now."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for doc in docs:
+        source = doc.source[:lines] if lines else doc.source
+        for target in targets:
+            path = out / f"{article_id(doc)}.{target}.json"
+            if path.is_file():
+                if progress:
+                    progress(len(source))
+                continue
+            started = time.perf_counter()
+            outputs = []
+            for n, line in enumerate(source):
+                outputs.append(engine.translate_batch([Segment(f"s{n}", line)], "id", target)[0].strip())
+                if progress:
+                    progress(1)
+            seconds = round(time.perf_counter() - started, 2)
+            _write_json(path, json.dumps({"lines": outputs, "seconds": seconds}, ensure_ascii=False, indent=1))
+            done += 1
+    return done
+
+
+def _write_json(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _plain(text: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def edition_lines(edition: Edition) -> list[str]:
+    """A line article's edition as lines: the headline, then one line per body block (tags dropped)."""
+    return [_plain(edition.headline)] + [_plain(block.html or "") for block in edition.body]
+
+
+@dataclass
+class Hypotheses:
+    """One system's lines in one language over a sample, with the seconds it took to make them."""
+
+    system: str
+    target: str
+    lines: list[str]
+    seconds: float
+    documents: int
+
+
+def read_pipeline(docs: Sequence[Document], target: str, directory: Path, system: str = "pipeline") -> Hypotheses:
+    """The pipeline's lines from the editions ``translate_half`` wrote (a document without its edition is an error:
+    every system must be scored on the same lines).  Seconds are the edition's own; a pivot language's time is
+    counted in the pivot's edition."""
+    lines: list[str] = []
+    seconds = 0.0
+    for doc in docs:
+        path = directory / f"{article_id(doc)}.{target}.json"
+        if not path.is_file():
+            raise InputError(f"no {target} edition of {doc.id} in {directory}")
+        lines += edition_lines(Edition.model_validate_json(path.read_text(encoding="utf-8")))
+        timing = directory / f"{article_id(doc)}.seconds.json"
+        if timing.is_file():
+            seconds += float(json.loads(timing.read_text(encoding="utf-8")).get(target, 0.0))
+    return Hypotheses(system, target, lines, seconds, len(docs))
+
+
+def read_naive(docs: Sequence[Document], target: str, directory: Path, *, clean: bool) -> Hypotheses:
+    """The naive baseline's lines as the engine wrote them, or (``clean``) through the pipeline's own output cleaning
+    (``lintas.engines.prompts.clean_output``: chatter, labels, notes, quotes), so the comparison does not credit
+    the pipeline with removing chatter alone."""
+    lines: list[str] = []
+    seconds = 0.0
+    for doc in docs:
+        path = directory / f"{article_id(doc)}.{target}.json"
+        if not path.is_file():
+            raise InputError(f"no naive {target} translation of {doc.id} in {directory}")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = [str(x) for x in data["lines"]]
+        if clean:
+            raw = [clean_output(text, source)[0] for text, source in zip(raw, doc.source, strict=False)]
+        lines += [" ".join(text.split()) for text in raw]
+        seconds += float(data["seconds"])
+    return Hypotheses("naive + cleaning" if clean else "naive", target, lines, seconds, len(docs))
+
+
+def references(docs: Sequence[Document], target: str, lines: int | None = None) -> list[str]:
+    return [ref for doc in docs for ref in (doc.refs[target][:lines] if lines else doc.refs[target])]
+
+
+@dataclass
+class Gain:
+    """A system's chrF gain over a baseline on the same lines, with the 95% paired-bootstrap interval."""
+
+    gain: float
+    low: float
+    high: float
+
+
+def paired_bootstrap(
+    system: Sequence[str],
+    baseline: Sequence[str],
+    refs: Sequence[str],
+    target: str,
+    samples: int = 1000,
+    seed: int = 12345,
+) -> Gain:
+    """sacrebleu's paired bootstrap (the procedure of its ``--paired-bs``: the same resampled lines for both systems,
+    corpus chrF from the summed statistics of each resample), reporting the 2.5th and 97.5th percentiles of the
+    difference.  sacrebleu's public test gives each system's interval and a p-value, not the interval of the
+    difference, so its statistics helpers are called directly (pinned to sacrebleu 2.x in pyproject.toml)."""
+    if not (len(system) == len(baseline) == len(refs)) or not refs:
+        raise InputError("paired bootstrap needs the same, non-empty lines for both systems")
+    metric = chrf_metric(target)
+    sys_stats = np.array(metric._extract_corpus_statistics(list(system), [list(refs)]), dtype="float64")
+    base_stats = np.array(metric._extract_corpus_statistics(list(baseline), [list(refs)]), dtype="float64")
+    gain = (
+        metric._compute_score_from_stats(sys_stats.sum(0)).score
+        - metric._compute_score_from_stats(base_stats.sum(0)).score
+    )
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(refs), size=(samples, len(refs)), replace=True)
+    diffs = np.array(
+        [
+            metric._compute_score_from_stats(sys_stats[i].sum(0)).score
+            - metric._compute_score_from_stats(base_stats[i].sum(0)).score
+            for i in idx
+        ]
+    )
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return Gain(float(gain), float(low), float(high))
+
+
 @dataclass
 class EvalRow:
+    """One language: the pipeline against both baselines on the same lines."""
+
     target: str
-    system: str
     documents: int
-    sentences: int
-    chrf: float
-    bleu: float
-    seconds_per_sentence: float
-    flagged: int = 0
+    lines: int
+    pipeline: float
+    naive: float
+    cleaned: float
+    gain: Gain  # the pipeline over naive + cleaning
+    bleu_pipeline: float
+    bleu_cleaned: float
+    seconds_pipeline: float  # per line (segment)
+    seconds_naive: float
 
 
-def _pipeline_docs(
-    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
-) -> tuple[list[str], int]:
-    hyps: list[str] = []
-    flagged = 0
-    for doc in docs:
-        report = translate_article(
-            document_article(doc), [target], engine, progress=lambda lang, n: tick(n) if lang == target else None
-        )[0]
-        ed = report.edition
-        flagged += report.flagged
-        lines = [ed.headline] + [html.unescape(re.sub(r"<[^>]+>", " ", b.html)) for b in ed.body]
-        hyps.append(_join(lines, target))
-    return hyps, flagged
-
-
-def _naive_docs(docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]) -> list[str]:
-    hyps = []
-    for doc in docs:
-        outs = []
-        for n, line in enumerate(doc.source):
-            raw = engine.translate_batch([Segment(f"s{n}", line)], "id", target)[0]
-            outs.append(raw.strip())
-            tick(1)
-        hyps.append(_join(outs, target))
-    return hyps
-
-
-def _naive_run(
-    docs: list[Document], engine: Engine, target: str, tick: Callable[[int], object]
-) -> tuple[list[str], int]:
-    return _naive_docs(docs, engine, target, tick), 0
-
-
-def run_eval(
-    docs: list[Document],
-    targets: list[str],
-    engine: Engine,
-    baseline: Engine | None,
-    tick: Callable[[int], object] = lambda n: None,
-    save: Path | None = None,
+def compare(
+    docs: Sequence[Document], targets: Sequence[str], pipeline_dir: Path, naive_dir: Path, lines: int | None = None
 ) -> list[EvalRow]:
-    rows: list[EvalRow] = []
-    sentences = sum(len(d.source) for d in docs)
+    """Score what ``translate_half`` and ``naive_half`` wrote: one row per language."""
+    rows = []
     for target in targets:
-        refs = [_join(d.refs[target], target) for d in docs]
-        systems: list[tuple[str, Callable[[], tuple[list[str], int]]]] = [
-            ("pipeline", functools.partial(_pipeline_docs, docs, engine, target, tick))
-        ]
-        if baseline is not None:
-            systems.append(("naive", functools.partial(_naive_run, docs, baseline, target, tick)))
-        for name, run in systems:
-            started = time.perf_counter()
-            hyps, flagged = run()
-            elapsed = time.perf_counter() - started
-            s = score(hyps, refs, target)
-            rows.append(EvalRow(target, name, len(docs), sentences, s["chrf"], s["bleu"], elapsed / sentences, flagged))
-            if save is not None:
-                save.mkdir(parents=True, exist_ok=True)
-                flat = (" ".join(h.split()) for h in hyps)  # one document per line, whatever the engine wrote
-                (save / f"{name}.{target}.txt").write_text("\n".join(flat) + "\n", encoding="utf-8")
+        refs = references(docs, target, lines)
+        pipe = read_pipeline(docs, target, pipeline_dir)
+        naive = read_naive(docs, target, naive_dir, clean=False)
+        cleaned = read_naive(docs, target, naive_dir, clean=True)
+        if not (len(pipe.lines) == len(naive.lines) == len(refs)):
+            raise InputError(f"{target}: the saved translations do not cover the same {len(refs)} lines")
+        s_pipe, s_naive, s_clean = (score(h.lines, refs, target) for h in (pipe, naive, cleaned))
+        rows.append(
+            EvalRow(
+                target,
+                len(docs),
+                len(refs),
+                s_pipe["chrf"],
+                s_naive["chrf"],
+                s_clean["chrf"],
+                paired_bootstrap(pipe.lines, cleaned.lines, refs, target),
+                s_pipe["bleu"],
+                s_clean["bleu"],
+                pipe.seconds / len(refs),
+                naive.seconds / len(refs),
+            )
+        )
     return rows
 
 
-def format_rows(rows: list[EvalRow]) -> str:
-    """One line per language: the pipeline and the naive baseline side by side, and the gain."""
-    header = (
-        f"{'lang':<5}{'metric':<7}{'docs':>5}{'sents':>6} | {'pipeline':>8}{'naive':>8}{'gain':>7} | "
-        f"{'BLEU p':>7}{'BLEU n':>7} | {'s/sent p':>9}{'s/sent n':>9} | {'flagged':>7}"
+def format_rows(rows: Sequence[EvalRow]) -> str:
+    """A Markdown table, one row per language."""
+    head = (
+        "| lang | metric | docs | lines | pipeline | naive | naive + cleaning | gain | 95% interval "
+        "| BLEU pipeline | BLEU naive + cleaning | s/segment pipeline | s/segment naive |"
     )
-    lines = [header, "-" * len(header)]
-    for target in dict.fromkeys(r.target for r in rows):
-        pipe = next((r for r in rows if r.target == target and r.system == "pipeline"), None)
-        naive = next((r for r in rows if r.target == target and r.system == "naive"), None)
-        if pipe is None:
-            continue
-        metric = "chrF" if target in ("zh", "ja") else "chrF++"
-
-        def num(value: float | None, spec: str) -> str:
-            width = int("".join(ch for ch in spec.split(".")[0] if ch.isdigit()))
-            return format(value, spec) if value is not None else "-".rjust(width)
-
-        gain = pipe.chrf - naive.chrf if naive else None
-        lines.append(
-            f"{target:<5}{metric:<7}{pipe.documents:>5}{pipe.sentences:>6} | {pipe.chrf:>8.1f}"
-            f"{num(naive.chrf if naive else None, '>8.1f')}{num(gain, '>+7.1f')} | {pipe.bleu:>7.1f}"
-            f"{num(naive.bleu if naive else None, '>7.1f')} | {pipe.seconds_per_sentence:>9.2f}"
-            f"{num(naive.seconds_per_sentence if naive else None, '>9.2f')} | {pipe.flagged:>7}"
+    out = [head, "|" + " --- |" * head.count(" | ") + " --- |"]
+    for r in rows:
+        metric = "chrF" if r.target in ("zh", "ja") else "chrF++"
+        out.append(
+            f"| {r.target} | {metric} | {r.documents} | {r.lines} | {r.pipeline:.1f} | {r.naive:.1f} | {r.cleaned:.1f} "
+            f"| {r.gain.gain:+.1f} | [{r.gain.low:+.1f}, {r.gain.high:+.1f}] | {r.bleu_pipeline:.1f} "
+            f"| {r.bleu_cleaned:.1f} | {r.seconds_pipeline:.2f} | {r.seconds_naive:.2f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(out)
+
+
+def article_seconds(docs: Sequence[Document], pipeline_dir: Path) -> list[float]:
+    """Seconds each document's article took into all its languages (``translate_half``'s timings)."""
+    totals = []
+    for doc in docs:
+        timing = pipeline_dir / f"{article_id(doc)}.seconds.json"
+        if timing.is_file():
+            totals.append(float(json.loads(timing.read_text(encoding="utf-8"))["total"]))
+    return totals

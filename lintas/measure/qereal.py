@@ -12,31 +12,25 @@ segment features of :mod:`lintas.quality.estimate`, and the edition's status.  `
 from __future__ import annotations
 
 import html
-import json
 import re
-import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from sacrebleu.metrics.chrf import CHRF
 
-from lintas.engines.base import Engine
-from lintas.measure.evaluate import Document
-from lintas.text.article import Article, Block, Edition, SegmentAlignment
+from lintas.measure.evaluate import Document, article_id
+from lintas.text.article import Edition, SegmentAlignment
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from lintas.pipeline.translate import Options
     from lintas.quality.estimate import QualityModel
 
 __all__ = [
-    "line_article",
-    "translate_half",
     "LineRecord",
     "line_records",
     "sentence_chrf",
@@ -45,61 +39,6 @@ __all__ = [
     "oracle_gap",
     "logistic_newton",
 ]
-
-
-def line_article(doc: Document, lines: int | None = None) -> Article:
-    """The document as an article: its first line the headline, each further line a paragraph of its own."""
-    source = doc.source[:lines] if lines else doc.source
-    body = [Block(type="paragraph", html=html.escape(line, quote=False)) for line in source[1:]]
-    return Article(id=_article_id(doc), headline=source[0], body=body)
-
-
-def _article_id(doc: Document) -> str:
-    return re.sub(r"[^\w.-]+", "-", doc.id)
-
-
-def translate_half(
-    docs: Sequence[Document],
-    targets: Sequence[str],
-    engine: Engine,
-    options: Options,
-    out: Path,
-    *,
-    lines: int | None = None,
-    progress: Callable[[int], object] | None = None,
-) -> int:
-    """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
-    the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped.
-    Returns how many documents were translated now."""
-    from lintas.pipeline.translate import translate_article
-
-    out.mkdir(parents=True, exist_ok=True)
-    done = 0
-    for doc in docs:
-        article = line_article(doc, lines)
-        if all((out / f"{article.id}.{t}.json").is_file() for t in targets):
-            if progress:
-                progress(len(article.body) * len(targets) + len(targets))
-            continue
-        started = time.perf_counter()
-        reports = translate_article(
-            article,
-            list(targets),
-            engine,
-            options=options,
-            progress=(lambda _lang, n: progress(n)) if progress else None,
-        )
-        seconds = {r.edition.target_lang: round(r.seconds, 2) for r in reports}
-        for report in reports:
-            path = out / f"{article.id}.{report.edition.target_lang}.json"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(report.edition.model_dump_json(indent=1), encoding="utf-8")
-            tmp.replace(path)
-        (out / f"{article.id}.seconds.json").write_text(
-            json.dumps({"total": round(time.perf_counter() - started, 2), **seconds}), encoding="utf-8"
-        )
-        done += 1
-    return done
 
 
 _CHRF = {"zh": CHRF(word_order=0), "ja": CHRF(word_order=0)}
@@ -173,11 +112,11 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
     records: list[LineRecord] = []
     for doc in docs:
         for lang in targets:
-            path = directory / f"{_article_id(doc)}.{lang}.json"
+            path = directory / f"{article_id(doc)}.{lang}.json"
             if not path.is_file():
                 continue
             edition = Edition.model_validate_json(path.read_text(encoding="utf-8"))
-            _pivot_signals(edition, directory / f"{_article_id(doc)}.en.json")
+            _pivot_signals(edition, directory / f"{article_id(doc)}.en.json")
             by_line: dict[int, list[SegmentAlignment]] = {}
             for seg in edition.segments:
                 n = 0 if seg.id == "headline" else int(seg.id.split(".")[0][1:]) + 1
