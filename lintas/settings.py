@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     pivot: str = _setting(
         "en", "translate the other languages from this edition on the first pass (empty: straight from Indonesian)"
     )
+    second_route: str = _setting(
+        "off",
+        "a segment translated through the pivot whose quality estimate is under this is translated again straight "
+        "from Indonesian, and the better of the two kept (per language: `zh=0.5; ar=0.6`; `off`)",
+    )
     max_attempts: int = _setting(3, "attempts per segment when a check finds a critical problem", ge=1)
     database_url: str = _setting(
         "",

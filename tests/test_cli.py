@@ -65,7 +65,11 @@ def test_translate_with_fake_engine_writes_editions(tmp_path: Path) -> None:
         (["translate", "FIXTURES/no-such-file.html"], 2, "not found"),
         (["translate", "EXAMPLE", "--to", "en,xx"], 2, "unknown target language 'xx'"),
         (["translate", "EXAMPLE", "--engine", "nope"], 2, "unknown engine"),
-        (["eval", "--data", "FIXTURES", "--engine", "fake", "--save", "FIXTURES/eval"], 2, "evaluation data incomplete"),
+        (
+            ["eval", "--data", "FIXTURES", "--engine", "fake", "--save", "FIXTURES/eval"],
+            2,
+            "evaluation data incomplete",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(args: list[str], code: int, needle: str) -> None:

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from lintas.engines import get_engine
 from lintas.engines.fake import FakeEngine
 from lintas.errors import InputError
-from lintas.pipeline.translate import translate_article
+from lintas.pipeline.translate import Options, translate_article
 from lintas.text.article import Article, Block
 from lintas.text.assemble import split_article
 
@@ -163,3 +163,29 @@ def test_pivot_failure_falls_back_to_source(article: Article) -> None:
     assert ("id", "fr") in retries  # checks compare with the Indonesian; retries go straight from it
     seg = next(s for s in report.edition.segments if s.id == "b0.s0")
     assert seg.attempts == 2 and not seg.flags
+
+
+class _PoorPivotEngine(FakeEngine):
+    """Through English the Chinese comes out twice as long as it should (a warning at most, no retry); straight from
+    Indonesian it does not."""
+
+    def translate_batch(self, segments, source_lang, target_lang, *, context=(), attempt=0):  # type: ignore[no-untyped-def]
+        out = super().translate_batch(segments, source_lang, target_lang, context=context, attempt=attempt)
+        if source_lang == "en" and target_lang == "zh":
+            return [text + "，" + text for text in out]
+        return out
+
+
+def test_second_route_for_doubted_pivot_segments(article: Article) -> None:
+    engine = _PoorPivotEngine()
+    zh = translate_article(article, ["zh"], engine, pivot="en", options=Options(second_route={"zh": 1.0}))[0].edition
+    assert ("id", "zh") in [(source, target) for _, source, target, attempt in engine.calls if attempt == 0]
+    routed = [s for s in zh.segments if any(f.code == "second_route" for f in s.flags)]
+    assert routed and all("，" not in s.target for s in routed)
+    assert any("kept the straight one" in f.message for s in routed for f in s.flags)
+    # the control: no threshold (or one nothing is under) asks nothing twice and keeps the pivot's words
+    for options in (Options(), Options(second_route={"zh": 0.0}), Options(second_route={"fr": 1.0})):
+        engine = _PoorPivotEngine()
+        zh = translate_article(article, ["zh"], engine, pivot="en", options=options)[0].edition
+        assert ("id", "zh") not in [(s, t) for _, s, t, attempt in engine.calls if attempt == 0]
+        assert not any(f.code == "second_route" for s in zh.segments for f in s.flags)

@@ -20,7 +20,7 @@ from lintas.pipeline.names import find_names, name_glossary, resolve_names
 from lintas.quality import check_segment, is_critical
 from lintas.quality.backtranslate import DEFAULT_MIN_CHRF, backtranslation_flags, parse_mode, select
 from lintas.quality.estimate import edition_confidence, estimate
-from lintas.quality.policy import HoldPolicy
+from lintas.quality.policy import HoldPolicy, parse_thresholds
 from lintas.text.article import Article, Edition, Flag, NameRendering, Segment, SegmentAlignment, Suggestion
 from lintas.text.assemble import Translated, Unit, assemble_edition, split_article
 from lintas.text.glossary import NAME_CATEGORY, Glossary, TermHit, protect_terms, restore_terms
@@ -66,6 +66,8 @@ class Options:
     backtranslate: str | float = "off"
     backtranslate_min_chrf: float = DEFAULT_MIN_CHRF
     names: bool = False  # the article's name table (lintas.pipeline.names); on by default in from_settings
+    # language ("*": any) -> estimate under which a segment made through the pivot is translated again straight
+    second_route: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
@@ -77,6 +79,7 @@ class Options:
             backtranslate=parse_mode(configured.backtranslate),
             backtranslate_min_chrf=configured.backtranslate_min_chrf,
             names=configured.names,
+            second_route=parse_thresholds(configured.second_route, "second route"),
         )
 
 
@@ -344,23 +347,70 @@ def _translate_language(
     for i, unit in enumerate(units):
         if attempts[i] and is_critical(results[i].flags):
             results[i] = _last_resort(unit, results[i], engine, article.source_lang, target)
+    threshold = options.second_route.get(target, options.second_route.get("*"))
+    if pivot is not None and threshold is not None:
+        _second_route(units, results, attempts, engine, article.source_lang, target, glossary, threshold)
     _backtranslate(units, results, attempts, engine, article.source_lang, target, options)
     done = []
     for i, unit in enumerate(units):
-        final = results[i]
-        alignment = SegmentAlignment(
-            id=unit.segment.id,
-            kind=unit.segment.kind,
-            source=unit.segment.text,
-            target=final.text,
-            attempts=attempts[i],
-            origin="engine" if attempts[i] else "memory",
-            flags=final.flags,
-            signals=final.signals,
-            suggestions=_suggestions(unit, options.memory, article.source_lang, target) if attempts[i] else [],
-        )
-        done.append(Translated(final.runs, alignment))
+        alignment = _alignment(unit, results[i], attempts[i])
+        if attempts[i]:
+            alignment.suggestions = _suggestions(unit, options.memory, article.source_lang, target)
+        done.append(Translated(results[i].runs, alignment))
     return done, retried
+
+
+def _alignment(unit: Unit, result: _Attempt, attempts: int) -> SegmentAlignment:
+    return SegmentAlignment(
+        id=unit.segment.id,
+        kind=unit.segment.kind,
+        source=unit.segment.text,
+        target=result.text,
+        attempts=attempts,
+        origin="engine" if attempts else "memory",
+        flags=result.flags,
+        signals=result.signals,
+    )
+
+
+def _second_route(
+    units: list[Unit],
+    results: list[_Attempt],
+    attempts: list[int],
+    engine: Engine,
+    source_lang: str,
+    target: str,
+    glossary: Glossary | None,
+    threshold: float,
+) -> None:
+    """A first pass made through the pivot, second candidates where it is doubted: each segment of one attempt whose
+    quality estimate is under ``threshold`` is translated again straight from the source, and the candidate with
+    fewer unrepaired critical findings, then the higher estimate, is kept (an info flag says so).  Retried segments
+    already went straight from the source."""
+    doubted = []
+    for i, result in enumerate(results):
+        if attempts[i] == 1:
+            quality = estimate(_alignment(units[i], result, 1), target)
+            if quality < threshold:
+                doubted.append((i, quality))
+    if not doubted:
+        return
+    prepared = [prepare_segment(units[i].segment, units[i], engine, target, glossary, True) for i, _ in doubted]
+    outputs = engine.translate_batch([p[0] for p in prepared], source_lang, target)
+    for (i, quality), (_, mapping), raw in zip(doubted, prepared, outputs, strict=True):
+        candidate = _evaluate(units[i], raw, target, glossary, mapping)
+        straight = estimate(_alignment(units[i], candidate, 1), target)
+        better = (candidate.score, -straight) < (results[i].score, -quality)
+        kept = candidate if better else results[i]
+        kept.flags.append(
+            Flag(
+                code="second_route",
+                severity="info",
+                message=f"also translated straight from the source (estimate {straight:.2f}, through the pivot "
+                f"{quality:.2f}): kept the {'straight' if better else 'pivot'} one",
+            )
+        )
+        results[i] = kept
 
 
 def _backtranslate(

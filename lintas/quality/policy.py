@@ -17,9 +17,29 @@ from dataclasses import dataclass, field
 from lintas.errors import InputError
 from lintas.text.article import SegmentAlignment
 
-__all__ = ["HoldPolicy", "parse_below"]
+__all__ = ["HoldPolicy", "parse_below", "parse_thresholds"]
 
 _LEVELS = {"info": 0, "warning": 1, "critical": 2, "never": 3}
+
+
+def parse_thresholds(text: str, what: str) -> dict[str, float]:
+    """Per-language thresholds from 0 to 1: ``"0.5; ar=0.6"`` -> ``{"*": 0.5, "ar": 0.6}``; ``"off"`` (alone or for
+    one language) -> none.  ``what`` names the setting in the error."""
+    out: dict[str, float] = {}
+    for part in [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]:
+        lang, sep, value = part.partition("=")
+        key, value = (lang.strip(), value.strip()) if sep else ("*", part)
+        if value.lower() == "off":
+            out.pop(key, None) if key != "*" else out.clear()
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0.0 <= number <= 1.0:
+            raise InputError(f"{what} {text!r}: {value!r} is not 'off' or a number from 0 to 1")
+        out[key] = number
+    return out
 
 
 def parse_below(text: str | None) -> dict[str, float | None]:
