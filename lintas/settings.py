@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         "in every segment; `off`: none",
         shown="`on`",
     )
+    names_latin: CommaList = _setting(
+        (),
+        "languages whose names neither the glossary nor CLDR knows stay in Latin letters instead of being asked of "
+        "the engine (e.g. `zh,ja`)",
+        shown="(none)",
+    )
     backtranslate: str = _setting(
         "off", "back-translation check: `off`, `flagged`, `all` or a sampling rate such as `0.2`"
     )

@@ -87,6 +87,15 @@ def test_resolution_order_glossary_cldr_engine_latin() -> None:
     ]  # English keeps names as written; only CLDR exonyms are resolved
 
 
+def test_latin_fallback_asks_the_engine_nothing() -> None:
+    glossary = Glossary([Term(source="Kardashian", forms={"zh": ("卡戴珊",)})])
+    engine = NameEngine({"Kanye West": "坎耶·韦斯特"})
+    table = {r.source: r for r in resolve_names(find_names(TEXTS), "zh", engine, glossary, latin=True)}
+    assert (table["Kanye West"].form, table["Kanye West"].origin) == ("Kanye West", "latin")
+    assert (table["Selandia Baru"].form, table["Selandia Baru"].origin) == ("新西兰", "cldr")  # CLDR still first
+    assert "Kardashian" not in table and not engine.asked
+
+
 def _article() -> Article:
     return Article(id="n1", headline="Kanye West ganti nama", body=[Block(type="paragraph", html=" ".join(TEXTS))])
 

@@ -105,9 +105,16 @@ def _native(form: str, lang: str) -> bool:
 
 
 def resolve_names(
-    names: Sequence[str], lang: str, engine: Engine, glossary: Glossary | None, source_lang: str = "id"
+    names: Sequence[str],
+    lang: str,
+    engine: Engine,
+    glossary: Glossary | None,
+    source_lang: str = "id",
+    *,
+    latin: bool = False,
 ) -> list[Rendering]:
-    """One rendering per name for ``lang`` (names the glossary has are left to it and not returned)."""
+    """One rendering per name for ``lang`` (names the glossary has are left to it and not returned); with ``latin``,
+    a name neither the glossary nor CLDR knows keeps its Latin letters instead of being asked of the engine."""
     out: list[Rendering] = []
     parts: dict[str, str] = {}  # a word of a longer name -> its rendering ("West" of "Kanye West")
     for name in sorted(names, key=lambda n: -len(n.split())):
@@ -119,7 +126,7 @@ def resolve_names(
             continue
         if lang not in _TRANSLITERATED:
             continue
-        if lang in ("zh", "ja") and _ACRONYM.fullmatch(name):
+        if latin or (lang in ("zh", "ja") and _ACRONYM.fullmatch(name)):
             out.append(Rendering(name, name, "latin"))  # the zh/ja references keep 68% / 78% of acronyms in Latin
             continue
         if name in parts:

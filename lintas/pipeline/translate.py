@@ -68,6 +68,7 @@ class Options:
     names: bool = False  # the article's name table (lintas.pipeline.names); on by default in from_settings
     # language ("*": any) -> estimate under which a segment made through the pivot is translated again straight
     second_route: dict[str, float] = field(default_factory=dict)
+    names_latin: tuple[str, ...] = ()  # languages whose names the glossary and CLDR do not know stay in Latin letters
 
     @classmethod
     def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
@@ -80,6 +81,7 @@ class Options:
             backtranslate_min_chrf=configured.backtranslate_min_chrf,
             names=configured.names,
             second_route=parse_thresholds(configured.second_route, "second route"),
+            names_latin=configured.names_latin,
         )
 
 
@@ -512,7 +514,13 @@ def translate_article(
             if pivot is not None and pivot_segments is not None and target != pivot
             else None
         )
-        renderings = resolve_names(names, target, engine, options.glossary, article.source_lang) if names else []
+        renderings = (
+            resolve_names(
+                names, target, engine, options.glossary, article.source_lang, latin=target in options.names_latin
+            )
+            if names
+            else []
+        )
         lang_options = options
         if renderings:
             table = name_glossary(renderings, target)
