@@ -73,22 +73,34 @@ def main() -> None:
         base = read_naive(docs, lang, args.first / "naive", clean=True).lines
         naive = read_naive(docs, lang, args.first / "naive", clean=False).lines
         first = read_pipeline(docs, lang, args.first / "pipeline")
+        per_line = len(refs)
+        cost_first, cost_naive = (
+            first.seconds / per_line,
+            read_naive(docs, lang, args.first / "naive", clean=False).seconds / per_line,
+        )
         rows: dict[str, list[str]] = {"naive": naive, "first route": first.lines}
+        costs: dict[str, float] = {"naive": cost_naive, "first route": cost_first}
         if not (args.second / "pipeline" / f"{docs[0].id}.{lang}.json").is_file():
             second = None
         else:
             second = read_pipeline(docs, lang, args.second / "pipeline")
             rows["second route"] = second.lines
+            cost_second = second.seconds / per_line
+            costs["second route"] = cost_second
+            costs["by estimate"] = cost_first + cost_second
             est1, est2 = estimates(docs, lang, args.first / "pipeline"), estimates(docs, lang, args.second / "pipeline")
             rows["by estimate"] = [
                 b if e2 > e1 else a for a, b, e1, e2 in zip(first.lines, second.lines, est1, est2, strict=True)
             ]
             for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
                 doubted = [e1 < cut for e1 in est1]
-                rows[f"second if est<{cut} ({sum(doubted) / len(doubted):.0%})"] = [
+                label = f"second if est<{cut} ({sum(doubted) / len(doubted):.0%})"
+                costs[label] = cost_first + cost_second * sum(doubted) / len(doubted)
+                rows[label] = [
                     b if d and e2 > e1 else a
                     for a, b, d, e1, e2 in zip(first.lines, second.lines, doubted, est1, est2, strict=True)
                 ]
+            costs["MBR of 3"] = cost_first + cost_second + cost_naive
             rows["MBR of 3"] = [
                 (a, b, c)[mbr((a, b, c), lang)] for a, b, c in zip(first.lines, second.lines, base, strict=True)
             ]
@@ -101,7 +113,8 @@ def main() -> None:
         for name, hyps in rows.items():
             gain = paired_bootstrap(hyps, base, refs, lang)
             score = metric.corpus_score(hyps, [refs]).score
-            print(f"  {name:<32} {score:6.1f}  gain {gain.gain:+5.1f} [{gain.low:+.1f}, {gain.high:+.1f}]")
+            cost = f"{costs[name]:.2f} s/line" if name in costs else ""
+            print(f"  {name:<32} {score:6.1f}  gain {gain.gain:+5.1f} [{gain.low:+.1f}, {gain.high:+.1f}]  {cost}")
 
 
 if __name__ == "__main__":

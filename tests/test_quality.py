@@ -124,6 +124,23 @@ def test_protected_spans() -> None:
         ('"We will work," he said.', '"Kami akan bekerja," katanya.', '"We will work," he said.'),
         ("The president spoke.\n\nNote: 'berbicara' means 'to speak'.", "Presiden berbicara.", "The president spoke."),
         ("```\nThe president spoke.\n```", "Presiden berbicara.", "The president spoke."),
+        # an introducing line ends in a colon, in any language; the answer may then be quoted
+        ("Voici la traduction en français :\n\nLe président a parlé.", "Presiden berbicara.", "Le président a parlé."),
+        (
+            "英語の文を日本語に翻訳すると：\n\n「大統領が話した。」\n\nこの翻訳は…",
+            "Presiden berbicara.",
+            "大統領が話した。",
+        ),
+        ("这句话的中文翻译是：\n\n“总统讲话了。”", "Presiden berbicara.", "总统讲话了。"),
+        ("«Le président a parlé.»", "Presiden berbicara.", "Le président a parlé."),
+        # the controls: a quoted source keeps its quotes, a colon the source ends with stays, quotes inside stay
+        ("「我々は働く」と彼は言った。", "“Kami bekerja,” katanya.", "「我々は働く」と彼は言った。"),
+        (
+            "«Nous travaillerons», a-t-il dit, «demain»",
+            "Presiden berbicara.",
+            "«Nous travaillerons», a-t-il dit, «demain»",
+        ),
+        ("Ia berkata:\nfoo", "Dia berkata:", "Ia berkata:"),
     ],
 )
 def test_clean_output(raw: str, source: str, clean: str) -> None:

@@ -151,10 +151,17 @@ def clean_output(text: str, source: str) -> tuple[str, bool]:
         text = _BRACKET_LABEL.sub("", text).strip()
     text = _NOTE.sub("", text).strip()
     if "\n" in text and "<br>" not in source and "\n" not in source:
-        text = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        # the first line of the answer; a line that ends in a colon introduces it ("Voici la traduction :",
+        # "以下のようになります：") unless the source itself ends so
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not source.rstrip().endswith((":", "：")):
+            lines = [line for line in lines if not line.endswith((":", "："))] or lines[-1:]
+        text = lines[0] if lines else ""
     quotes = ('"', "“", "”", "'")
-    if len(text) > 2 and text[0] in quotes and text[-1] in quotes and source[:1] not in (*quotes, "«", "「"):
-        inner = text[1:-1]
-        if not any(q in inner for q in quotes):
-            text = inner.strip()
+    opening = (*quotes, "«", "「", "『")
+    if len(text) > 2 and source[:1] not in opening:
+        straight = text[0] in quotes and text[-1] in quotes and not any(q in text[1:-1] for q in quotes)
+        paired = (text[0], text[-1]) in (("「", "」"), ("«", "»"), ("『", "』")) and text[0] not in text[1:-1]
+        if straight or paired:
+            text = text[1:-1].strip()
     return text, text != original.strip()
