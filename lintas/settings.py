@@ -134,10 +134,10 @@ class Settings(BaseSettings):
         shown="`on`",
     )
     names_latin: CommaList = _setting(
-        (),
+        ("zh", "ja"),
         "languages whose names neither the glossary nor CLDR knows stay in Latin letters instead of being asked of "
-        "the engine (e.g. `zh,ja`)",
-        shown="(none)",
+        "the engine (chosen on the tune half: docs/evaluation.md; `none`: ask the engine in every language)",
+        shown="`zh,ja`",
     )
     backtranslate: str = _setting(
         "off", "back-translation check: `off`, `flagged`, `all` or a sampling rate such as `0.2`"

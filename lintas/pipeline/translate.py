@@ -81,7 +81,7 @@ class Options:
             backtranslate_min_chrf=configured.backtranslate_min_chrf,
             names=configured.names,
             second_route=parse_thresholds(configured.second_route, "second route"),
-            names_latin=configured.names_latin,
+            names_latin=tuple(lang for lang in configured.names_latin if lang != "none"),
         )
 
 
