@@ -12,7 +12,7 @@ from lintas.measure.qereal import NEGATIVE_ONLY
 from lintas.pipeline.translate import Options, translate_article
 from lintas.quality.backtranslate import parse_mode, select
 from lintas.quality.estimate import FEATURES, LanguageModel, QualityModel, edition_confidence, estimate, load_model
-from lintas.quality.policy import HoldPolicy, parse_below
+from lintas.quality.policy import HoldPolicy, parse_below, parse_thresholds
 from lintas.store.memory import TranslationMemory
 from lintas.text.article import Article, Block, Flag, SegmentAlignment
 from lintas.text.languages import TARGETS
@@ -98,6 +98,15 @@ def test_shipped_model_never_raises_the_estimate_for_a_finding() -> None:
         flagged = clean.model_copy(update={"flags": [CRIT, WARN]})
         assert estimate(flagged, lang, model) <= estimate(clean, lang, model), lang
         assert 0.0 <= model.language(lang).hold_below <= 1.0
+
+
+def test_per_language_thresholds() -> None:
+    assert parse_thresholds("off", "second route") == {} and parse_thresholds("", "second route") == {}
+    assert parse_thresholds("0.5; ar=0.6, zh=off", "second route") == {"*": 0.5, "ar": 0.6}
+    with pytest.raises(InputError, match="second route 'zh=auto': 'auto' is not 'off' or a number"):
+        parse_thresholds("zh=auto", "second route")  # no tuned value to fall back on here
+    with pytest.raises(InputError, match="not 'off' or a number"):
+        parse_thresholds("1.5", "second route")
 
 
 def test_hold_below_threshold() -> None:

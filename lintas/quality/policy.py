@@ -22,37 +22,17 @@ __all__ = ["HoldPolicy", "parse_below", "parse_thresholds"]
 _LEVELS = {"info": 0, "warning": 1, "critical": 2, "never": 3}
 
 
-def parse_thresholds(text: str, what: str) -> dict[str, float]:
-    """Per-language thresholds from 0 to 1: ``"0.5; ar=0.6"`` -> ``{"*": 0.5, "ar": 0.6}``; ``"off"`` (alone or for
-    one language) -> none.  ``what`` names the setting in the error."""
-    out: dict[str, float] = {}
+def _per_language(text: str, what: str, auto: bool) -> dict[str, float | None]:
+    """``"0.5; ar=0.6"`` -> ``{"*": 0.5, "ar": 0.6}``; ``off`` (alone or for one language) drops; with ``auto``,
+    ``"auto"`` -> None (the tuned value)."""
+    out: dict[str, float | None] = {}
     for part in [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]:
         lang, sep, value = part.partition("=")
         key, value = (lang.strip(), value.strip()) if sep else ("*", part)
         if value.lower() == "off":
             out.pop(key, None) if key != "*" else out.clear()
             continue
-        try:
-            number = float(value)
-        except ValueError:
-            number = -1.0
-        if not 0.0 <= number <= 1.0:
-            raise InputError(f"{what} {text!r}: {value!r} is not 'off' or a number from 0 to 1")
-        out[key] = number
-    return out
-
-
-def parse_below(text: str | None) -> dict[str, float | None]:
-    """``"auto"`` -> ``{"*": None}`` (None: the tuned threshold), ``"0.6; ar=0.7"`` -> ``{"*": 0.6, "ar": 0.7}``,
-    ``"off"`` -> ``{}``."""
-    out: dict[str, float | None] = {}
-    for part in [p.strip() for p in (text or "auto").replace(",", ";").split(";") if p.strip()]:
-        lang, sep, value = part.partition("=")
-        key, value = (lang.strip(), value.strip()) if sep else ("*", part)
-        if value.lower() == "off":
-            out.pop(key, None) if key != "*" else out.clear()
-            continue
-        if value.lower() == "auto":
+        if auto and value.lower() == "auto":
             out[key] = None
             continue
         try:
@@ -60,9 +40,22 @@ def parse_below(text: str | None) -> dict[str, float | None]:
         except ValueError:
             number = -1.0
         if not 0.0 <= number <= 1.0:
-            raise InputError(f"hold threshold {text!r}: {value!r} is not 'auto', 'off' or a number from 0 to 1")
+            allowed = "'auto', 'off'" if auto else "'off'"
+            raise InputError(f"{what} {text!r}: {value!r} is not {allowed} or a number from 0 to 1")
         out[key] = number
     return out
+
+
+def parse_thresholds(text: str, what: str) -> dict[str, float]:
+    """Per-language thresholds from 0 to 1: ``"0.5; ar=0.6"`` -> ``{"*": 0.5, "ar": 0.6}``; ``"off"`` (alone or for
+    one language) -> none.  ``what`` names the setting in the error."""
+    return {key: value for key, value in _per_language(text, what, auto=False).items() if value is not None}
+
+
+def parse_below(text: str | None) -> dict[str, float | None]:
+    """``"auto"`` -> ``{"*": None}`` (None: the tuned threshold), ``"0.6; ar=0.7"`` -> ``{"*": 0.6, "ar": 0.7}``,
+    ``"off"`` -> ``{}``."""
+    return _per_language(text or "auto", "hold threshold", auto=True)
 
 
 @dataclass(frozen=True)
