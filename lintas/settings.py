@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     n_ctx: int = _setting(4096, "llama.cpp context window, in tokens", ge=1)
     history_turns: int = _setting(
         0,
-        "earlier segments an LLM engine sees as document context (helped English, not French, and is about 50% "
-        "slower: docs/evaluation.md)",
+        "earlier segments an LLM engine sees as document context (4 lost in English and French on the tune half, "
+        "at +12% time: docs/evaluation.md)",
         ge=0,
     )
     pivot: str = _setting(

@@ -38,6 +38,7 @@ __all__ = [
     "line_article",
     "translate_half",
     "naive_half",
+    "plain_text",
     "edition_lines",
     "Hypotheses",
     "read_pipeline",
@@ -225,13 +226,14 @@ def _write_json(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _plain(text: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+def plain_text(text: str) -> str:
+    """Inline HTML as the text a reader sees: tags dropped, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 
 
 def edition_lines(edition: Edition) -> list[str]:
     """A line article's edition as lines: the headline, then one line per body block (tags dropped)."""
-    return [_plain(edition.headline)] + [_plain(block.html or "") for block in edition.body]
+    return [plain_text(edition.headline)] + [plain_text(block.html or "") for block in edition.body]
 
 
 @dataclass

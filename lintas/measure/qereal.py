@@ -11,7 +11,6 @@ segment features of :mod:`lintas.quality.estimate`, and the edition's status.  `
 
 from __future__ import annotations
 
-import html
 import re
 import warnings
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from sacrebleu.metrics.chrf import CHRF
 
-from lintas.measure.evaluate import Document, article_id
+from lintas.measure.evaluate import Document, article_id, plain_text
 from lintas.text.article import Edition, SegmentAlignment
 
 if TYPE_CHECKING:
@@ -89,10 +88,6 @@ class LineRecord:
         return weighted / total if total else 1.0
 
 
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 def _pivot_signals(edition: Edition, pivot_path: Path) -> None:
     """Editions made before the pipeline recorded ``pivot_logprob_mean`` get it from their English edition (first
     attempts only: retries go straight from the source), so older tune runs stay usable."""
@@ -123,7 +118,7 @@ def line_records(docs: Sequence[Document], targets: Sequence[str], directory: Pa
                 by_line.setdefault(n, []).append(seg)
             sep = "" if lang in ("zh", "ja") else " "
             for n, segs in sorted(by_line.items()):
-                hypothesis = sep.join(_plain(s.target).strip() for s in segs)
+                hypothesis = sep.join(plain_text(s.target) for s in segs)
                 reference = doc.refs[lang][n]
                 records.append(
                     LineRecord(
