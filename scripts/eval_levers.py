@@ -20,8 +20,6 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from sacrebleu.metrics.chrf import CHRF
-
 from lintas.measure.evaluate import (
     Document,
     chrf_metric,
@@ -46,7 +44,7 @@ def estimates(docs: Sequence[Document], lang: str, directory: Path) -> list[floa
 
 def mbr(candidates: Sequence[str], lang: str) -> int:
     """The candidate most like the others (mean sentence chrF against each other candidate)."""
-    utility = CHRF(word_order=0 if lang in ("zh", "ja") else 2)
+    utility = chrf_metric(lang)
     scores = []
     for i, hyp in enumerate(candidates):
         others = [c for j, c in enumerate(candidates) if j != i]
@@ -71,18 +69,13 @@ def main() -> None:
     for lang in langs:
         refs = references(docs, lang)
         base = read_naive(docs, lang, args.first / "naive", clean=True).lines
-        naive = read_naive(docs, lang, args.first / "naive", clean=False).lines
+        naive = read_naive(docs, lang, args.first / "naive", clean=False)
         first = read_pipeline(docs, lang, args.first / "pipeline")
         per_line = len(refs)
-        cost_first, cost_naive = (
-            first.seconds / per_line,
-            read_naive(docs, lang, args.first / "naive", clean=False).seconds / per_line,
-        )
-        rows: dict[str, list[str]] = {"naive": naive, "first route": first.lines}
+        cost_first, cost_naive = first.seconds / per_line, naive.seconds / per_line
+        rows: dict[str, list[str]] = {"naive": naive.lines, "first route": first.lines}
         costs: dict[str, float] = {"naive": cost_naive, "first route": cost_first}
-        if not (args.second / "pipeline" / f"{docs[0].id}.{lang}.json").is_file():
-            second = None
-        else:
+        if (args.second / "pipeline" / f"{docs[0].id}.{lang}.json").is_file():
             second = read_pipeline(docs, lang, args.second / "pipeline")
             rows["second route"] = second.lines
             cost_second = second.seconds / per_line

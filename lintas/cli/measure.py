@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -92,7 +93,7 @@ def eval_cmd(
         made = translate_half(sample, langs, engine, options, save / "pipeline", lines=lines, progress=bar.update)
         made_naive = naive_half(sample, langs, naive, save / "naive", lines=lines, progress=bar.update)
     rows = compare(sample, langs, save / "pipeline", save / "naive", lines)
-    totals = sorted(article_seconds(sample, save / "pipeline"))
+    totals = article_seconds(sample, save / "pipeline")
     click.echo(
         f"split {SPLIT_FILE.name}, {half} half: {len(sample)} documents, first {lines} lines each "
         f"({rows[0].lines if rows else 0} lines per language); engine {engine_name}"
@@ -104,7 +105,7 @@ def eval_cmd(
     click.echo(format_rows(rows))
     if totals:
         click.echo(
-            f"pipeline: median {totals[len(totals) // 2]:.1f} s per article into {len(langs)} languages "
+            f"pipeline: median {statistics.median(totals):.1f} s per article into {len(langs)} languages "
             f"({sum(totals):.0f} s for {len(totals)} articles)"
         )
 

@@ -1,15 +1,18 @@
-"""Evaluation on NTREX-style line-aligned data: the pipeline against naive sentence prompting.
+"""Evaluation on NTREX-style line-aligned data: the pipeline against naive sentence prompting, on one half of the
+fixed tune/test split (:data:`SPLIT_FILE`).
 
-Each document (lines sharing an id in ``doc_ids.txt``) becomes an article: the first line is
-the headline, the rest are joined into paragraphs of ``paragraph_size`` sentences.  The
-pipeline translates whole articles; the baseline asks the same engine to translate each line on
-its own with a plain instruction.  Both are scored per document (hypothesis lines joined, the
-reference lines joined) with sacrebleu: chrF++ (chrF for zh/ja, where words are not spaced) and
-BLEU, so a different sentence split inside the pipeline cannot skew the comparison.
+Each document becomes a *line article* (:func:`line_article`): its first line the headline, each further line a
+paragraph of its own, so every reference line lines up with one paragraph of the edition.  ``translate_half``
+translates the articles with the pipeline, ``naive_half`` asks the same engine for each line alone with one plain
+instruction; both save what they make and skip what is there.  :func:`compare` scores the pipeline, naive prompting
+and naive prompting through the pipeline's own output cleaning with sacrebleu (chrF++, chrF for zh/ja, and BLEU,
+line-level corpus scores) and gives the gain over naive + cleaning with its 95% paired-bootstrap interval.
+:func:`document_article` (paragraphs of four sentences) is the article shape the benchmarks use.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -130,6 +133,7 @@ def article_id(doc: Document) -> str:
     return re.sub(r"[^\w.-]+", "-", doc.id)
 
 
+@functools.cache
 def chrf_metric(target: str) -> CHRF:
     """chrF (zh, ja: words are not spaced) or chrF++ (the others), as every figure of the evaluation is scored."""
     return CHRF(word_order=0 if target in ("zh", "ja") else 2)
@@ -240,14 +244,13 @@ def edition_lines(edition: Edition) -> list[str]:
 class Hypotheses:
     """One system's lines in one language over a sample, with the seconds it took to make them."""
 
-    system: str
     target: str
     lines: list[str]
     seconds: float
     documents: int
 
 
-def read_pipeline(docs: Sequence[Document], target: str, directory: Path, system: str = "pipeline") -> Hypotheses:
+def read_pipeline(docs: Sequence[Document], target: str, directory: Path) -> Hypotheses:
     """The pipeline's lines from the editions ``translate_half`` wrote (a document without its edition is an error:
     every system must be scored on the same lines).  Seconds are the edition's own; a pivot language's time is
     counted in the pivot's edition."""
@@ -261,7 +264,7 @@ def read_pipeline(docs: Sequence[Document], target: str, directory: Path, system
         timing = directory / f"{article_id(doc)}.seconds.json"
         if timing.is_file():
             seconds += float(json.loads(timing.read_text(encoding="utf-8")).get(target, 0.0))
-    return Hypotheses(system, target, lines, seconds, len(docs))
+    return Hypotheses(target, lines, seconds, len(docs))
 
 
 def read_naive(docs: Sequence[Document], target: str, directory: Path, *, clean: bool) -> Hypotheses:
@@ -280,7 +283,7 @@ def read_naive(docs: Sequence[Document], target: str, directory: Path, *, clean:
             raw = [clean_output(text, source)[0] for text, source in zip(raw, doc.source, strict=False)]
         lines += [" ".join(text.split()) for text in raw]
         seconds += float(data["seconds"])
-    return Hypotheses("naive + cleaning" if clean else "naive", target, lines, seconds, len(docs))
+    return Hypotheses(target, lines, seconds, len(docs))
 
 
 def references(docs: Sequence[Document], target: str, lines: int | None = None) -> list[str]:

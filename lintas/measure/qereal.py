@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from sacrebleu.metrics.chrf import CHRF
-
-from lintas.measure.evaluate import Document, article_id, plain_text
+from lintas.measure.evaluate import Document, article_id, chrf_metric, plain_text
 from lintas.text.article import Edition, SegmentAlignment
 
 if TYPE_CHECKING:
@@ -40,13 +38,9 @@ __all__ = [
 ]
 
 
-_CHRF = {"zh": CHRF(word_order=0), "ja": CHRF(word_order=0)}
-_CHRF_PP = CHRF(word_order=2)
-
-
 def sentence_chrf(hypothesis: str, reference: str, lang: str) -> float:
     """Sentence-level chrF (zh, ja) or chrF++ (the others), as the evaluation scores documents."""
-    return _CHRF.get(lang, _CHRF_PP).sentence_score(hypothesis, [reference]).score
+    return chrf_metric(lang).sentence_score(hypothesis, [reference]).score
 
 
 @dataclass
