@@ -279,13 +279,13 @@ def test_a_held_or_unpublished_edition_never_comes_from_the_cache(client: TestCl
 
 
 def test_the_cache_is_shared_by_no_other_base_url_and_keeps_its_size(client: TestClient, store: Engine) -> None:
-    from lintas.service.pagecache import PageCache
+    from lintas.service.pagecache import AnswerCache
 
     publish(store, ARTICLE)
     here = client.get("/en/feed.xml")
     there = client.get("/en/feed.xml", headers={"Host": "elsewhere.example"})
     assert "elsewhere.example" in there.text and "elsewhere.example" not in here.text
-    small = PageCache(max_bytes=len(here.content) + 10)
+    small = AnswerCache(max_bytes=len(here.content) + 10)
     version = lintas_site.version(store)
     assert small.kept(version, ("/0", "")) is None  # a miss: the cache now holds this version
     answers = [small.keep(version, (f"/{n}", ""), Response(here.content)) for n in range(3)]

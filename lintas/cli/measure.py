@@ -291,12 +291,22 @@ def _qe_real(
 @click.option("--reads", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1, max=1000), default=200, show_default=True)
 @click.option("--key", default=None, help="With --url: an API key of role ingest or higher.")
-def loadtest(url: str | None, ingests: int, reads: int, concurrency: int, key: str | None) -> None:
+@click.option(
+    "--cold",
+    is_flag=True,
+    help="No untimed warm-up before each read phase: its first reads make the answers the server keeps.",
+)
+def loadtest(url: str | None, ingests: int, reads: int, concurrency: int, key: str | None, cold: bool) -> None:
     """Concurrent article ingests, then reads (API status, public pages, feeds): latency percentiles and errors.
 
     With its own server the articles are translated (fake engine, not timed) before the reads, so the pages and
-    feeds are those of published articles."""
-    results = main_run(url, ingests, reads, concurrency, echo=lambda line: click.echo(line, err=True), key=key)
+    feeds are those of published articles. Each read phase follows an untimed warm-up that reads each of its
+    distinct requests 8 times (the steady state between two publications); --cold measures without it."""
+
+    def echo(line: str) -> None:
+        click.echo(line, err=True)
+
+    results = main_run(url, ingests, reads, concurrency, echo=echo, key=key, cold=cold)
     click.echo(format_results(results, concurrency))
     if any(r.errors for r in results):
         sys.exit(1)

@@ -35,9 +35,9 @@ from lintas.publish.render import render_edition_html, render_source_html
 from lintas.service.auth import require
 from lintas.service.errors import ApiError
 from lintas.service.metrics import CONTENT_TYPE_LATEST, Metrics
-from lintas.service.pagecache import PageCache
+from lintas.service.pagecache import AnswerCache
 from lintas.store import repo
-from lintas.store.db import transaction
+from lintas.store.db import QuickReads, transaction
 from lintas.text.article import Article, Block, Edition
 from lintas.text.ids import ARTICLE_ID_RULE, is_article_id
 from lintas.text.inline import parse_inline, plain_text
@@ -66,8 +66,11 @@ class ServiceState:
     metrics: Metrics
     head_revision: str | None
     db: Engine | None = None
+    reads: QuickReads | None = None  # one-statement reads on the event loop (the answer caches' versions)
+    public_url: str = ""  # LINTAS_PUBLIC_URL when the app was made ("": links follow each request's Host)
     translate_lock: threading.Lock = field(default_factory=threading.Lock)  # engines are not thread-safe
-    pages: PageCache = field(default_factory=PageCache)  # the public site's answers (lintas/service/pagecache.py)
+    pages: AnswerCache = field(default_factory=AnswerCache)  # the public site's answers (lintas/service/pagecache.py)
+    statuses: AnswerCache = field(default_factory=AnswerCache)  # GET /v1/articles/{id}, kept per article
     _translation: LazyEngine[TranslationEngine, Options] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +85,11 @@ class ServiceState:
         if self.db is None:
             raise ApiError(503, "unavailable", "the service is not started (no database)")
         return self.db
+
+    def quick_reads(self) -> QuickReads:
+        if self.reads is None:
+            raise ApiError(503, "unavailable", "the service is not started (no database)")
+        return self.reads
 
     def translation_engine(self) -> tuple[TranslationEngine, Options]:
         """The app's engine and pipeline options, made once (lazily: loading a model takes a while)."""
@@ -389,7 +397,16 @@ async def post_article(request: Request, targets: TargetsQuery = None) -> JSONRe
     summary="The current revision, its editions' status",
     dependencies=[require("read")],
 )
-def get_article(article_id: str, request: Request) -> JSONResponse:
+async def get_article(article_id: str, request: Request) -> Response:
+    """Kept per article until it changes (:func:`lintas.store.repo.article_version`), with an ``ETag``: a repeat
+    with ``If-None-Match`` gets 304 while nothing changed."""
+    state = service_state(request)
+    version = repo.article_version(state.quick_reads(), article_id)  # one lookup, on the event loop
+    key = (article_id, request.scope.get("root_path", ""))
+    return await state.statuses.answer(request, version, key, lambda: _article_status(article_id, request))
+
+
+def _article_status(article_id: str, request: Request) -> JSONResponse:
     with transaction(service_state(request).database(), write=False) as conn:
         info = repo.article_info(conn, article_id)
         if info is None:

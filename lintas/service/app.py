@@ -28,9 +28,10 @@ from lintas.service.desk_glossary import router as desk_glossary_router
 from lintas.service.errors import BodyLimitMiddleware, install_error_handlers
 from lintas.service.headers import SecurityHeadersMiddleware, install_docs, public_url_unset
 from lintas.service.metrics import Metrics, MetricsMiddleware
+from lintas.service.public import KeptPagesMiddleware
 from lintas.service.public import router as public_router
 from lintas.service.webhooks import install_webhooks
-from lintas.store.db import alembic_config, make_engine, upgrade
+from lintas.store.db import QuickReads, alembic_config, make_engine, upgrade
 from lintas.version import __version__
 
 __all__ = [
@@ -89,6 +90,7 @@ def create_app(
     """
     state = ServiceState(
         engine_name=engine_name or settings.current().engine,
+        public_url=settings.current().public_url.strip().rstrip("/"),
         metrics=Metrics(lambda: state.db),
         head_revision=_head_revision(),
     )
@@ -99,10 +101,12 @@ def create_app(
         try:
             await run_in_threadpool(upgrade, db)
             await run_in_threadpool(warm_up)  # the language identifier loads in ~1 s: not on a request
-            state.db = db
+            state.db, state.reads = db, QuickReads(db)
             yield
         finally:
-            state.db = None
+            reads, state.db, state.reads = state.reads, None, None
+            if reads is not None:
+                reads.close()
             try:
                 await run_in_threadpool(state.close)
             finally:
@@ -125,6 +129,7 @@ def create_app(
     app.include_router(desk_glossary_router)  # /desk/glossary
     install_desk_pages(app)  # /desk/ list, article view, corrections, approve / hold
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
+    app.add_middleware(KeptPagesMiddleware, state=state)  # innermost: kept public answers before routing
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
     app.add_middleware(SecurityHeadersMiddleware, vary_host=public_url_unset())  # on every answer, 429s included

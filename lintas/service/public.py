@@ -8,7 +8,7 @@
 
 Absolute URLs (feeds, sitemap, hreflang) start with ``LINTAS_PUBLIC_URL`` when set, else the request's own base.
 
-Pages, feeds and sitemaps are answered from the app's :class:`~lintas.service.pagecache.PageCache` while the site's
+Pages, feeds and sitemaps are answered from the app's :class:`~lintas.service.pagecache.AnswerCache` while the site's
 version (:func:`lintas.store.site.version`) stays the same, with ``ETag`` and ``Last-Modified``, and ``304`` to a
 conditional GET whose copy is current.
 """
@@ -21,8 +21,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lintas import settings
 from lintas.publish.render import SiteLinks, render_edition_html, render_source_html
 from lintas.publish.site import (
     SITEMAP_PAGE_SIZE,
@@ -34,11 +35,12 @@ from lintas.publish.site import (
     section_slug,
     slugify,
 )
-from lintas.service.api import service_state
+from lintas.service.api import ServiceState, service_state
 from lintas.store import repo, site
+from lintas.store.db import transaction
 from lintas.text.languages import LANGUAGES, TARGETS, get_language
 
-__all__ = ["router", "FEED_SIZE", "PUBLIC_LANGS"]
+__all__ = ["router", "FEED_SIZE", "PUBLIC_LANGS", "KeptPagesMiddleware", "base_url", "page_key"]
 
 FEED_SIZE = 50
 PUBLIC_LANGS: tuple[str, ...] = ("id", *TARGETS)
@@ -47,13 +49,6 @@ _XML = "application/xml; charset=utf-8"
 _MAX_SITEMAP_DIGITS = 6  # a million pages of 5,000 articles: far beyond any site, and a small OFFSET
 
 router = APIRouter(tags=["public site"])
-
-
-def _base_url(request: Request) -> str:
-    configured = settings.current().public_url.strip()
-    if configured:
-        return configured.rstrip("/")
-    return str(request.base_url).rstrip("/") + request.scope.get("root_path", "").rstrip("/")
 
 
 def _error_page(status: int, lang: str, title: str, detail: str) -> HTMLResponse:
@@ -79,14 +74,58 @@ def _feed_path(lang: str) -> str:
 _Lang = Annotated[str, Path(description="id (the Indonesian original) or a target language")]
 
 
+def base_url(conn: HTTPConnection, public_url: str) -> str:
+    """The start of the absolute URLs in an answer: ``public_url`` (``LINTAS_PUBLIC_URL``) when set, else the
+    request's own base (its ``Host`` and root path)."""
+    if public_url:
+        return public_url
+    return str(conn.base_url).rstrip("/") + conn.scope.get("root_path", "").rstrip("/")
+
+
+def _base_url(request: Request) -> str:
+    return base_url(request, service_state(request).public_url)
+
+
+def page_key(conn: HTTPConnection, public_url: str) -> tuple[str, str]:
+    """A public answer's key in the cache: its path and the base URL its links start with."""
+    return conn.url.path, base_url(conn, public_url)
+
+
 async def _cached(request: Request, make: Callable[[], Response]) -> Response:
     """``make()``'s answer, or the one kept for this path and base URL while the site has not changed.
 
-    The site's version is read on the event loop: it is one primary-key lookup (``site.version``), cheaper than
-    handing the request to a thread and back, which under many readers costs more than the answer itself."""
+    The site's version is read on the event loop: it is one primary-key lookup (``site.version`` over
+    :class:`~lintas.store.db.QuickReads`), cheaper than handing the request to a thread and back, which under many
+    readers costs more than the answer itself. :class:`KeptPagesMiddleware` serves the kept answers before routing;
+    a request gets here on a miss."""
     state = service_state(request)
-    version = site.version(state.database())
-    return await state.pages.answer(request, version, (request.url.path, _base_url(request)), make)
+    key = page_key(request, state.public_url)
+    return await state.pages.answer(request, site.version(state.quick_reads()), key, make)
+
+
+class KeptPagesMiddleware:
+    """Answer a GET for a public page, feed or sitemap that the app's cache keeps under the site's current version
+    before FastAPI's routing and dependencies run (under load most of a kept page's cost was the framework, not
+    the answer); anything else, a miss included, goes on to the app, whose routes make and keep the answer. Pure
+    ASGI, installed inside the rate limits, CORS, security headers and metrics, so a kept answer gets all of them.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.state.reads is not None:
+            conn = HTTPConnection(scope)
+            key = page_key(conn, self.state.public_url)
+            if self.state.pages.holds(key):
+                entry = self.state.pages.kept(site.version(self.state.reads), key)
+                if entry is not None:
+                    if entry.route is not None:
+                        scope["route"] = entry.route  # the metrics' label: the route that made it
+                    await entry.response(conn)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 @router.get("/{lang}/{section}/{article_id}/{slug}", response_class=HTMLResponse, summary="An article's page")
@@ -97,22 +136,20 @@ async def page(lang: _Lang, section: str, article_id: str, slug: str, request: R
 def _page(lang: str, section: str, article_id: str, slug: str, request: Request) -> Response:
     if lang not in PUBLIC_LANGS:
         return _not_found("en", f"no such language {lang!r}: pages are in {', '.join(PUBLIC_LANGS)}")
-    db = service_state(request).database()
-    info = site.public_article(db, article_id)
-    if info is None:
-        return _not_found(lang, f"no article {article_id!r}")
-    if info is False:
-        return _error_page(410, lang, "410 Gone", f"article {article_id!r} was unpublished")
-    assert isinstance(info, site.PublicArticle)
-    if lang == "id":
-        headline = info.headline
-        article = repo.get_article(db, article_id)
-        edition = None
-    else:
-        edition = site.public_edition(db, article_id, lang)
-        if edition is None:
-            return _not_found(lang, f"article {article_id!r} is not published in {get_language(lang).name} (yet)")
-        headline = edition.headline
+    with transaction(service_state(request).database(), write=False) as conn:  # one snapshot, one connection
+        info = site.public_article(conn, article_id)
+        if info is None:
+            return _not_found(lang, f"no article {article_id!r}")
+        if info is False:
+            return _error_page(410, lang, "410 Gone", f"article {article_id!r} was unpublished")
+        assert isinstance(info, site.PublicArticle)
+        if lang == "id":
+            article, edition = repo.get_article(conn, article_id), None
+        else:
+            article, edition = None, site.public_edition(conn, article_id, lang)
+    if edition is None and article is None:
+        return _not_found(lang, f"article {article_id!r} is not published in {get_language(lang).name} (yet)")
+    headline = edition.headline if edition is not None else info.headline
     if section != section_slug(info.section) or slug != slugify(headline):
         return RedirectResponse(page_path(lang, info.section, article_id, headline), status_code=301)
     base = _base_url(request)

@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Connection, Engine, Row, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Executable, Row, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from lintas import settings
@@ -50,6 +51,7 @@ __all__ = [
     "head_revision",
     "current_revision",
     "transaction",
+    "QuickReads",
     "utcnow",
     "MIGRATIONS_DIR",
 ]
@@ -88,6 +90,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # each statement is its own transaction (QuickReads): SQLAlchemy's BEGIN is only bookkeeping
     mode = str(conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")).upper()
     if mode not in _BEGIN_MODES:
         raise ValueError(f"{_BEGIN_OPTION} must be one of {', '.join(sorted(_BEGIN_MODES))}, not {mode!r}")
@@ -163,6 +167,61 @@ def transaction(bind: Bind, *, write: bool = True) -> Iterator[Connection]:
             conn.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
         with conn.begin():
             yield conn
+
+
+class QuickReads:
+    """One-statement reads for a hot path (the server's event loop), each its own transaction.
+
+    Each thread keeps one connection in autocommit: a read is one statement, which sees everything committed
+    before it, without a pooled connection and a ``BEGIN``/``COMMIT`` around it (on SQLite about 14 µs instead of
+    110). For a single ``SELECT`` that is the same snapshot a read transaction would give. A connection that
+    fails is dropped and the read tried once more on a new one; :meth:`close` closes them all.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Connection] = []
+
+    def first(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> AnyRow | None:
+        """The first row ``statement`` selects (with its bound ``parameters``), or None."""
+        for last in (False, True):
+            conn = self._connection()
+            try:
+                return conn.execute(statement, parameters).first()
+            except DBAPIError:
+                self._drop(conn)
+                if last:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._local.conn = conn
+            with self._lock:
+                self._open.append(conn)
+        return conn
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._open:
+                self._open.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.invalidate()
+            conn.close()
+
+    def close(self) -> None:
+        """Close every thread's connection (the next read opens a new one)."""
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()
 
 
 class _SQLiteWriterLock:

@@ -12,6 +12,7 @@ language. The stored article JSON carries the revision number it was stored as.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -20,17 +21,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lintas.ingest.limits import check_translatable
-from lintas.store.db import Bind, transaction, utcnow
-from lintas.store.schema import article_revisions, articles, editions, jobs, segment_cache
+from lintas.store.db import Bind, QuickReads, transaction, utcnow
+from lintas.store.schema import article_revisions, articles, edition_changes, editions, jobs, segment_cache
 from lintas.text.article import Article, Edition, Flag
 from lintas.text.ids import check_article_id
 
 __all__ = [
+    "ArticleVersion",
+    "article_version",
     "UpsertInsert",
     "EditionState",
     "DEFAULT_MAX_ATTEMPTS",
@@ -290,6 +306,49 @@ def article_info(bind: Bind, article_id: str) -> ArticleInfo | None:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    """A fingerprint of everything an article's API status shows: the article row (its current revision, its
+    publication, its time), its jobs and editions (how many, the newest id, the newest change) and the newest
+    desk change of its editions. Every write to those rows sets a new time or adds a row, so any change moves it;
+    two changes of one article's jobs in the same microsecond by two processes would not, a window too small to
+    matter for a status that is polled."""
+
+    token: tuple[Any, ...]
+    modified: datetime | None = None  # the status answer has no Last-Modified
+
+
+@functools.cache
+def _fingerprint() -> Select[Any]:
+    # made once (building a statement with subqueries costs more than running it); every part is an index lookup
+    article: BindParameter[str] = bindparam("article_id")
+    a, j, e, c = articles, jobs, editions, edition_changes
+    parts: list[ColumnElement[Any]] = [
+        select(a.c.current_revision).where(a.c.id == article).scalar_subquery(),
+        select(a.c.published).where(a.c.id == article).scalar_subquery(),
+        select(a.c.updated_at).where(a.c.id == article).scalar_subquery(),
+        select(func.count()).select_from(j).where(j.c.article_id == article).scalar_subquery(),
+        select(func.max(j.c.id)).where(j.c.article_id == article).scalar_subquery(),
+        select(func.max(j.c.updated_at)).where(j.c.article_id == article).scalar_subquery(),
+        select(func.count()).select_from(e).where(e.c.article_id == article).scalar_subquery(),
+        select(func.max(e.c.created_at)).where(e.c.article_id == article).scalar_subquery(),
+        select(func.max(c.c.id)).where(c.c.article_id == article).scalar_subquery(),
+    ]
+    return select(*parts)
+
+
+def article_version(bind: Bind | QuickReads, article_id: str) -> ArticleVersion:
+    """The article's current :class:`ArticleVersion` (one statement of index lookups; a server reads it with
+    :class:`~lintas.store.db.QuickReads` on every status request)."""
+    if isinstance(bind, QuickReads):
+        row = bind.first(_fingerprint(), {"article_id": article_id})
+    else:
+        with transaction(bind, write=False) as conn:
+            row = conn.execute(_fingerprint(), {"article_id": article_id}).first()
+    assert row is not None  # a SELECT of scalar subqueries has one row
+    return ArticleVersion(tuple(row))
 
 
 def list_revisions(bind: Bind, article_id: str) -> list[RevisionInfo]:

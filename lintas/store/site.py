@@ -7,14 +7,15 @@ newer revision leaves the previous revision's edition online until it is approve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select, and_, bindparam, func, select
 
-from lintas.store.db import Bind, transaction
+from lintas.store.db import Bind, QuickReads, transaction
 from lintas.store.schema import article_revisions, articles, editions, site_changes
 from lintas.text.article import Article, Edition
 
@@ -54,10 +55,15 @@ class Listing:
 
 
 def newest_editions(
-    lang: str | None = None, *, published_only: bool = True, article_ids: Sequence[str] | None = None
+    lang: str | None = None,
+    *,
+    published_only: bool = True,
+    article_ids: Sequence[str] | BindParameter[Any] | None = None,
+    columns: Sequence[ColumnElement[Any]] = (),
 ) -> Select[Any]:
     """A SELECT of the newest edition row per article and language (of the published ones by default), in
-    ``lang`` and among ``article_ids`` when given (filtered before grouping, not after)."""
+    ``lang`` and among ``article_ids`` when given (filtered before grouping, not after); only ``columns`` of it
+    when given (the whole row otherwise, its edition JSON included)."""
     e = editions
     query = select(e.c.article_id, e.c.target_lang, func.max(e.c.revision).label("revision"))
     if published_only:
@@ -72,13 +78,21 @@ def newest_editions(
         e.c.target_lang == newest.c.target_lang,
         e.c.revision == newest.c.revision,
     )
-    return select(e).join(newest, on)
+    return (select(*columns) if columns else select(e)).select_from(e).join(newest, on)
+
+
+@functools.cache
+def _headlines_query() -> Select[Any]:
+    # made once: building a statement with a subquery costs more than running it (SQLAlchemy makes its columns)
+    e = editions
+    ids: BindParameter[Any] = bindparam("article_ids", expanding=True)
+    return newest_editions(article_ids=ids, columns=(e.c.article_id, e.c.target_lang, e.c.headline))
 
 
 def _headlines(conn: Connection, article_ids: list[str]) -> dict[str, dict[str, str | None]]:
     if not article_ids:
         return {}
-    rows = conn.execute(newest_editions(article_ids=article_ids))
+    rows = conn.execute(_headlines_query(), {"article_ids": article_ids})
     out: dict[str, dict[str, str | None]] = {article_id: {} for article_id in article_ids}
     for row in rows:
         out[row.article_id][row.target_lang] = row.headline
@@ -186,8 +200,16 @@ class SiteVersion:
     modified: datetime | None  # the newest of those changes' times (None: an empty site)
 
 
-def version(bind: Bind) -> SiteVersion:
-    """The site's current :class:`SiteVersion` (one primary-key lookup)."""
-    with transaction(bind, write=False) as conn:
-        row = conn.execute(select(site_changes.c.changes, site_changes.c.modified).where(site_changes.c.id == 1)).one()
+_VERSION = select(site_changes.c.changes, site_changes.c.modified).where(site_changes.c.id == 1)
+
+
+def version(bind: Bind | QuickReads) -> SiteVersion:
+    """The site's current :class:`SiteVersion` (one primary-key lookup; a server reads it with
+    :class:`~lintas.store.db.QuickReads` on every public request)."""
+    if isinstance(bind, QuickReads):
+        row = bind.first(_VERSION)
+        assert row is not None, "site_changes has its one row from migration 0005 on"
+    else:
+        with transaction(bind, write=False) as conn:
+            row = conn.execute(_VERSION).one()
     return SiteVersion((row.changes,), row.modified)  # UTCDateTime: aware, in UTC
