@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from lintas.engines import Engine as TranslationEngine
 from lintas.engines import LazyEngine, get_engine
@@ -46,7 +47,15 @@ from lintas.text.languages import TARGETS, parse_targets
 if TYPE_CHECKING:
     from lintas.pipeline.translate import Options
 
-__all__ = ["MAX_REVISION", "MAX_TRANSLATE_CHARS", "ServiceState", "TranslateRequest", "component_schemas", "router"]
+__all__ = [
+    "MAX_REVISION",
+    "MAX_TRANSLATE_CHARS",
+    "ServiceState",
+    "TranslateRequest",
+    "component_schemas",
+    "router",
+    "status_key",
+]
 
 MAX_TRANSLATE_CHARS = 2000
 MAX_REVISION = 2**31 - 1  # the revision columns are 32-bit on PostgreSQL: a bigger number is a 422, not a 500
@@ -401,9 +410,15 @@ async def get_article(article_id: str, request: Request) -> Response:
     """Kept per article until it changes (:func:`lintas.store.repo.article_version`), with an ``ETag``: a repeat
     with ``If-None-Match`` gets 304 while nothing changed."""
     state = service_state(request)
-    version = repo.article_version(state.quick_reads(), article_id)  # one lookup, on the event loop
-    key = (article_id, request.scope.get("root_path", ""))
+    version = repo.article_version(state.quick_reads(), article_id)  # one statement, on the event loop
+    key = status_key(request, article_id)
     return await state.statuses.answer(request, version, key, lambda: _article_status(article_id, request))
+
+
+def status_key(conn: HTTPConnection, article_id: str) -> tuple[str, str]:
+    """An article status's key in :attr:`ServiceState.statuses`: the article and the root path its links start
+    with."""
+    return article_id, conn.scope.get("root_path", "")
 
 
 def _article_status(article_id: str, request: Request) -> JSONResponse:

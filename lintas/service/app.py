@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import threading
@@ -27,8 +28,8 @@ from lintas.service.desk import install_desk_pages
 from lintas.service.desk_glossary import router as desk_glossary_router
 from lintas.service.errors import BodyLimitMiddleware, install_error_handlers
 from lintas.service.headers import SecurityHeadersMiddleware, install_docs, public_url_unset
+from lintas.service.kept import KeptAnswersMiddleware
 from lintas.service.metrics import Metrics, MetricsMiddleware
-from lintas.service.public import KeptPagesMiddleware
 from lintas.service.public import router as public_router
 from lintas.service.webhooks import install_webhooks
 from lintas.store.db import QuickReads, alembic_config, make_engine, upgrade
@@ -102,6 +103,7 @@ def create_app(
             await run_in_threadpool(upgrade, db)
             await run_in_threadpool(warm_up)  # the language identifier loads in ~1 s: not on a request
             state.db, state.reads = db, QuickReads(db)
+            gc.freeze()  # what start-up made lives as long as the process: no full collection walks it again
             yield
         finally:
             reads, state.db, state.reads = state.reads, None, None
@@ -129,7 +131,7 @@ def create_app(
     app.include_router(desk_glossary_router)  # /desk/glossary
     install_desk_pages(app)  # /desk/ list, article view, corrections, approve / hold
     app.include_router(public_router)  # last: its /{lang}/... paths must not shadow the API's
-    app.add_middleware(KeptPagesMiddleware, state=state)  # innermost: kept public answers before routing
+    app.add_middleware(KeptAnswersMiddleware, state=state)  # innermost: kept answers before routing
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
     app.add_middleware(SecurityHeadersMiddleware, vary_host=public_url_unset())  # on every answer, 429s included

@@ -23,9 +23,11 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.routing import iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import Scope
 
@@ -35,7 +37,17 @@ from lintas.service.ratelimit import PublicRateLimitMiddleware, RateLimits, clie
 from lintas.store.keys import KeyInfo, verify_key
 from lintas.store.schema import ROLES
 
-__all__ = ["KEY_CACHE_SECONDS", "Auth", "KeyCache", "KeyedRoutes", "install_security", "require", "required_role"]
+__all__ = [
+    "KEY_CACHE_SECONDS",
+    "Auth",
+    "KeyCache",
+    "KeyedRoutes",
+    "authorize",
+    "install_security",
+    "request_key",
+    "require",
+    "required_role",
+]
 
 KEY_CACHE_SECONDS = 30.0
 _ROLE_ATTR = "lintas_required_role"
@@ -98,7 +110,7 @@ class Auth:
         return key
 
 
-def _auth(request: Request) -> Auth:
+def _auth(request: HTTPConnection) -> Auth:
     auth: Auth = request.app.state.lintas_auth
     return auth
 
@@ -107,7 +119,18 @@ def _unauthorized(code: str, message: str, challenge: str = "Bearer") -> ApiErro
     return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
 
 
-async def _authorize(request: Request, needed: str, token: str | None) -> KeyInfo | None:
+def request_key(conn: HTTPConnection) -> str | None:
+    """The API key a request sends: ``Authorization: Bearer <key>``, else ``X-API-Key: <key>``, else None."""
+    scheme, credentials = get_authorization_scheme_param(conn.headers.get("authorization"))
+    if scheme.lower() == "bearer" and credentials:
+        return credentials
+    return conn.headers.get("x-api-key") or None
+
+
+async def authorize(request: HTTPConnection, needed: str, token: str | None) -> KeyInfo | None:
+    """The key ``token`` names if it may do what the role ``needed`` allows, counted against its rate limit
+    (None when the app runs without keys); ApiError 401, 403 or 429 otherwise (a missing or failed key is counted
+    against the client's IP)."""
     auth = _auth(request)
     if not auth.enabled:
         await auth.limits.check_ip(client_ip(request))
@@ -144,10 +167,10 @@ def require(role: str) -> Any:
 
     async def check(
         request: Request,
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
-        api_key: Annotated[str | None, Security(_API_KEY)],
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],  # for OpenAPI: the schemes
+        _api_key: Annotated[str | None, Security(_API_KEY)],
     ) -> KeyInfo | None:
-        return await _authorize(request, role, bearer.credentials if bearer else api_key)
+        return await authorize(request, role, request_key(request))
 
     setattr(check, _ROLE_ATTR, role)
     return Depends(check)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lintas.errors import EngineError, InputError, LintasError, ModelError
 from lintas.ingest.common import field_path
 
-__all__ = ["ApiError", "BodyLimitMiddleware", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "BodyLimitMiddleware", "error_body", "error_response", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,17 @@ def body_too_large(limit: int, size: int | None = None) -> ApiError:
     )
 
 
+def error_response(err: ApiError) -> JSONResponse:
+    """The JSON answer to ``err``, as the app's handler gives it (for code that answers outside the routes)."""
+    headers = dict(err.headers) if err.headers else None
+    return _response(err.status_code, err.code, err.message, headers, **err.extra)
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    headers = dict(exc.headers) if exc.headers else None
     if isinstance(exc, ApiError):
-        return _response(exc.status_code, exc.code, exc.message, headers, **exc.extra)
+        return error_response(exc)
+    headers = dict(exc.headers) if exc.headers else None
     code = _DEFAULT_CODES.get(exc.status_code, "http_error")
     message = str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":

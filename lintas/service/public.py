@@ -22,7 +22,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lintas.publish.render import SiteLinks, render_edition_html, render_source_html
 from lintas.publish.site import (
@@ -35,12 +34,12 @@ from lintas.publish.site import (
     section_slug,
     slugify,
 )
-from lintas.service.api import ServiceState, service_state
+from lintas.service.api import service_state
 from lintas.store import repo, site
 from lintas.store.db import transaction
 from lintas.text.languages import LANGUAGES, TARGETS, get_language
 
-__all__ = ["router", "FEED_SIZE", "PUBLIC_LANGS", "KeptPagesMiddleware", "base_url", "page_key"]
+__all__ = ["router", "FEED_SIZE", "PUBLIC_LANGS", "base_url", "page_key"]
 
 FEED_SIZE = 50
 PUBLIC_LANGS: tuple[str, ...] = ("id", *TARGETS)
@@ -96,36 +95,11 @@ async def _cached(request: Request, make: Callable[[], Response]) -> Response:
 
     The site's version is read on the event loop: it is one primary-key lookup (``site.version`` over
     :class:`~lintas.store.db.QuickReads`), cheaper than handing the request to a thread and back, which under many
-    readers costs more than the answer itself. :class:`KeptPagesMiddleware` serves the kept answers before routing;
-    a request gets here on a miss."""
+    readers costs more than the answer itself. :class:`lintas.service.kept.KeptAnswersMiddleware` serves kept
+    answers before routing: a request gets here on a miss."""
     state = service_state(request)
     key = page_key(request, state.public_url)
     return await state.pages.answer(request, site.version(state.quick_reads()), key, make)
-
-
-class KeptPagesMiddleware:
-    """Answer a GET for a public page, feed or sitemap that the app's cache keeps under the site's current version
-    before FastAPI's routing and dependencies run (under load most of a kept page's cost was the framework, not
-    the answer); anything else, a miss included, goes on to the app, whose routes make and keep the answer. Pure
-    ASGI, installed inside the rate limits, CORS, security headers and metrics, so a kept answer gets all of them.
-    """
-
-    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and self.state.reads is not None:
-            conn = HTTPConnection(scope)
-            key = page_key(conn, self.state.public_url)
-            if self.state.pages.holds(key):
-                entry = self.state.pages.kept(site.version(self.state.reads), key)
-                if entry is not None:
-                    if entry.route is not None:
-                        scope["route"] = entry.route  # the metrics' label: the route that made it
-                    await entry.response(conn)(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
 
 
 @router.get("/{lang}/{section}/{article_id}/{slug}", response_class=HTMLResponse, summary="An article's page")

@@ -26,12 +26,11 @@ from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_stri
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lintas import settings
 from lintas.errors import InputError
-from lintas.service.errors import ApiError, error_body
+from lintas.service.errors import ApiError, error_response
 
 __all__ = ["RateLimits", "PublicRateLimitMiddleware", "client_ip"]
 
@@ -139,11 +138,6 @@ class PublicRateLimitMiddleware:
             try:
                 await self.limits.check_ip(client_ip(HTTPConnection(scope)))
             except ApiError as err:
-                await _answer(err, scope, receive, send)
+                await error_response(err)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _answer(err: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(error_body(err.code, err.message, **err.extra), err.status_code, err.headers)
-    await response(scope, receive, send)
