@@ -1,13 +1,13 @@
 """Kept answers: the public site's pages, feeds and sitemaps, and the API's article status, each kept until what
 it shows changes.
 
-An :class:`AnswerCache` keeps 200 answers by key (the path and the base URL its links are made from), each under
-the *version* it was made under: the site's :class:`~lintas.store.site.SiteVersion` for public answers (one small
-SELECT a request), an article's :class:`~lintas.store.repo.ArticleVersion` for its status. An answer made under
-another version is never served, so a change in any process (a worker's included) is seen by the very next
-request. Only 200 answers are kept (a 301, 404 or 410 is made afresh), at most :data:`MAX_BYTES` of bodies (least
-recently used first out). Concurrent misses of one key wait for one answer to be made (a new version read by 200
-readers at once is rendered once, not 200 times).
+An :class:`AnswerCache` keeps 200 answers by key (a page's path and the base URL its links are made from; a
+status's article and root path), each under the *version* it was made under: the site's
+:class:`~lintas.store.site.SiteVersion` for public answers, an article's :class:`~lintas.store.repo.ArticleVersion`
+for its status (each one statement a request). An answer made under another version is never served, so a
+change in any process (a worker's included) is seen by the very next request. Only 200 answers are kept (a 301,
+404 or 410 is made afresh), at most :data:`MAX_BYTES` of bodies (least recently used first out). Concurrent
+misses of one key wait for one answer to be made (a new version read by 200 readers at once is made once).
 
 Each kept answer carries a strong ``ETag`` (a hash of its body: equal in every process) and, when its version has
 a time, ``Last-Modified`` (to the second). A request whose ``If-None-Match`` names the ETag, or, without
@@ -15,8 +15,8 @@ a time, ``Last-Modified`` (to the second). A request whose ``If-None-Match`` nam
 ``Last-Modified`` is only sent once the second of the newest change is over: a later change then always has a
 later second, so a ``304`` on ``If-Modified-Since`` can never hide it.
 
-:class:`lintas.service.public.KeptPagesMiddleware` answers a public GET whose answer is kept before FastAPI's
-routing and dependencies run: most of a kept page's cost under load was the framework, not the answer.
+:class:`lintas.service.kept.KeptAnswersMiddleware` serves kept answers before FastAPI's routing and dependencies
+run: under load those were most of a kept answer's cost.
 """
 
 from __future__ import annotations
