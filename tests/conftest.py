@@ -1,5 +1,5 @@
-"""Shared fixtures: cheap password hashes, a Playwright-driven Chromium and the real service over HTTP (see
-tests/browser.py)."""
+"""Shared fixtures: cheap password hashes, a migrated database, a Playwright-driven Chromium and the real service
+over HTTP (see tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,27 @@ from typing import Any
 import pytest
 from browser import CHROMIUM_FLAGS, LiveServer, require_browser, start_server
 from deskutil import CHEAP
+from sqlalchemy import Engine
 
-from lintas.store import accounts
+from lintas.store import accounts, db
 
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Desk passwords hashed with cheap argon2 parameters in-process (tests that need the real ones set them)."""
     monkeypatch.setattr(accounts, "PASSWORD_HASHER", CHEAP)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Engine]:
+    """An engine on the module's ``db_url`` (its own fixture: SQLite, or PostgreSQL in the module's database), migrated
+    to the head. A module that needs another store (one the app has created, say) defines its own."""
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -37,16 +37,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(db_url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     """The accounts' clock, frozen; tests move it with ``clock[0] += timedelta(...)``."""
     now = [datetime(2026, 12, 1, 8, 0, tzinfo=UTC)]

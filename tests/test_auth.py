@@ -49,16 +49,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(db_url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
 def app_client(db_url: str, store: Engine) -> Iterator[TestClient]:
     """A client without a key of its own, on an app with the default settings."""
     with TestClient(create_app(db_url, engine_name="fake")) as client:

@@ -46,16 +46,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return database_url(request.param, tmp_path, PG_DATABASE)
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(db_url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-
-
 # --- the store --------------------------------------------------------------------------------------------
 
 

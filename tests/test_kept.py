@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,21 +27,11 @@ from lintas.pipeline.translate import translate_article
 from lintas.service import api as api_module
 from lintas.service import create_app
 from lintas.service.pagecache import AnswerCache
-from lintas.store import db, keys, queue, repo, site
+from lintas.store import keys, queue, repo, site
 from lintas.store.db import QuickReads
 from lintas.text.article import Article
 
 STATUS = "/v1/articles/a1"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = db.make_engine(db_url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def bearer(token: str) -> dict[str, str]:
