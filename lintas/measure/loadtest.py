@@ -2,14 +2,15 @@
 
 ``lintas loadtest`` starts its own server (SQLite in a temporary directory, the fake engine, an admin API key
 without a practical rate limit) unless ``--url`` names one (then ``--key`` is an API key of role ``ingest``).
-It sends ``ingests`` article PUTs from ``concurrency`` client threads (each with its own keep-alive connection),
+It sends ``ingests`` article PUTs over ``concurrency`` client connections (each kept alive, one asyncio loop),
 then, with its own server, translates them with ``lintas worker --once`` (fake engine; not timed), and then runs
 three read phases of ``reads`` GETs each: what the API reads (``read status``: ``GET /v1/articles/{id}``) and what
 readers read (``read page``: the public pages of the articles, and ``read feed``: the six RSS feeds). The pages
 are the ones the feeds link to (every published version; with ``--url``, what that server's workers have
-published so far). It prints latency percentiles and errors per phase. The client runs on the same machine as
-the server, so on a 2-core machine they share the CPU: the figures are an upper bound of what the server alone
-would show.
+published so far). Each read phase follows an untimed warm-up that reads each of its distinct requests 8 times
+(the steady state of a site between two publications); ``cold`` leaves it out. It prints latency percentiles and
+errors per phase. The client runs on the same machine as the server, so on a 2-core machine they share the CPU:
+the figures are an upper bound of what the server alone would show.
 """
 
 from __future__ import annotations
@@ -206,7 +207,7 @@ def _phase(
 def warm_up_calls(calls: Sequence[Call], rounds: int = WARM_UP_ROUNDS, seed: int = 1) -> list[Call]:
     """Each distinct request of ``calls`` ``rounds`` times, shuffled: read before a timed phase (not timed), so the
     phase measures a site whose answers were each read before, in every server process (a request lands on one
-    of them by its connection: after 8 reads a path is still unread in one of two processes about once in 256)."""
+    of them by its connection: after 8 reads a path is still unread in one of two processes about once in 128)."""
     distinct = list(dict.fromkeys(calls))
     warm = distinct * rounds
     random.Random(seed).shuffle(warm)

@@ -173,7 +173,7 @@ class QuickReads:
     """One-statement reads for a hot path (the server's event loop), each its own transaction.
 
     Each thread keeps one connection in autocommit: a read is one statement, which sees everything committed
-    before it, without a pooled connection and a ``BEGIN``/``COMMIT`` around it (on SQLite about 14 µs instead of
+    before it, without a pooled connection and a ``BEGIN``/``COMMIT`` around it (on SQLite about 17 µs instead of
     110). For a single ``SELECT`` that is the same snapshot a read transaction would give. A connection that
     fails is dropped and the read tried once more on a new one; :meth:`close` closes them all.
     """
