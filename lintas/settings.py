@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     pivot: str = _setting(
         "en", "translate the other languages from this edition on the first pass (empty: straight from Indonesian)"
     )
+    straight: CommaList = _setting(
+        ("zh",),
+        "languages translated straight from Indonesian on their first pass although `LINTAS_PIVOT` is set (chosen "
+        "per language on the tune half: docs/evaluation.md; `none`: every language through the pivot)",
+        shown="`zh`",
+    )
     second_route: str = _setting(
         "off",
         "a segment translated through the pivot whose quality estimate is under this is translated again straight "

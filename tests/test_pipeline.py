@@ -144,7 +144,7 @@ def test_unknown_language_and_engine_are_input_errors(article: Article) -> None:
 
 def test_pivot_through_english(article: Article) -> None:
     engine = FakeEngine()
-    reports = translate_article(article, ["zh", "fr"], engine, pivot="en")
+    reports = translate_article(article, ["zh", "fr"], engine, pivot="en", straight=())
     assert [r.edition.target_lang for r in reports] == ["zh", "fr"]  # the pivot is made but not returned
     first_pass = [(source, target) for _, source, target, attempt in engine.calls if attempt == 0]
     assert first_pass[0] == ("id", "en")
@@ -154,6 +154,23 @@ def test_pivot_through_english(article: Article) -> None:
     links = [a["href"] for a in BeautifulSoup(zh.body[0].html, "html.parser").find_all("a")]
     assert links == ["https://bps.go.id/laporan?id=7&x=1"]  # link ids survive the pivot
     assert all(s.source == u.segment.text for s, u in zip(zh.segments, split_article(article), strict=True))
+
+
+def test_straight_languages_skip_the_pivot(article: Article) -> None:
+    """LINTAS_STRAIGHT: Chinese (the default) is translated straight from Indonesian while French goes through
+    English; asked for Chinese alone, no English is made at all. The control: with none straight, Chinese goes
+    through English too."""
+    engine = FakeEngine()
+    zh, fr = (r.edition for r in translate_article(article, ["zh", "fr"], engine, pivot="en"))
+    first_pass = {(source, target) for _, source, target, attempt in engine.calls if attempt == 0}
+    assert {("id", "en"), ("id", "zh"), ("en", "fr")} <= first_pass and ("en", "zh") not in first_pass
+    assert "|pivot:" not in zh.signature and "|pivot:en" in fr.signature
+    alone = FakeEngine()
+    translate_article(article, ["zh"], alone, pivot="en")
+    assert {target for _, _, target, _ in alone.calls} == {"zh"}  # no English made for nobody
+    control = FakeEngine()
+    translate_article(article, ["zh"], control, pivot="en", straight=["none"])
+    assert ("en", "zh") in {(s, t) for _, s, t, attempt in control.calls if attempt == 0}
 
 
 def test_pivot_failure_falls_back_to_source(article: Article) -> None:
@@ -178,7 +195,8 @@ class _PoorPivotEngine(FakeEngine):
 
 def test_second_route_for_doubted_pivot_segments(article: Article) -> None:
     engine = _PoorPivotEngine()
-    zh = translate_article(article, ["zh"], engine, pivot="en", options=Options(second_route={"zh": 1.0}))[0].edition
+    options = Options(second_route={"zh": 1.0})
+    zh = translate_article(article, ["zh"], engine, pivot="en", options=options, straight=())[0].edition
     assert ("id", "zh") in [(source, target) for _, source, target, attempt in engine.calls if attempt == 0]
     routed = [s for s in zh.segments if any(f.code == "second_route" for f in s.flags)]
     assert routed and all("，" not in s.target for s in routed)
@@ -186,6 +204,6 @@ def test_second_route_for_doubted_pivot_segments(article: Article) -> None:
     # the control: no threshold (or one nothing is under) asks nothing twice and keeps the pivot's words
     for options in (Options(), Options(second_route={"zh": 0.0}), Options(second_route={"fr": 1.0})):
         engine = _PoorPivotEngine()
-        zh = translate_article(article, ["zh"], engine, pivot="en", options=options)[0].edition
+        zh = translate_article(article, ["zh"], engine, pivot="en", options=options, straight=())[0].edition
         assert ("id", "zh") not in [(s, t) for _, s, t, attempt in engine.calls if attempt == 0]
         assert not any(f.code == "second_route" for s in zh.segments for f in s.flags)

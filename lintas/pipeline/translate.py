@@ -469,6 +469,7 @@ def translate_article(
     chunk: int = 4,
     pivot: str | None = None,
     options: Options | None = None,
+    straight: Sequence[str] | None = None,
 ) -> list[EditionReport]:
     """Translate ``article`` into each of ``targets``; one report (with its edition) per language.
 
@@ -476,7 +477,9 @@ def translate_article(
     editions are translated from the pivot edition on their first pass (the embedded model does
     better from English: docs/evaluation.md), while every check still compares with the
     Indonesian source and retries go straight from it.  The pivot edition is made first; when
-    it is not among ``targets`` it is made anyway and not returned.
+    it is not among ``targets`` it is made anyway and not returned.  The languages in ``straight``
+    (default from ``LINTAS_STRAIGHT``) are translated straight from the source all the same; a
+    pivot that only they would read is not made.
 
     ``options`` bring the glossary, the translation memory, the hold policy and the
     back-translation check (:class:`Options`; none of them when omitted).
@@ -494,6 +497,9 @@ def translate_article(
     pivot = (pivot if pivot is not None else settings.current().pivot) or None
     if pivot:
         get_language(pivot)
+    direct = {code for code in (settings.current().straight if straight is None else straight) if code != "none"}
+    for code in direct:
+        get_language(code)
     attempts = max_attempts or settings.current().max_attempts
     units = split_article(article)
     if not declared.uses_context:
@@ -501,7 +507,7 @@ def translate_article(
     prompt_version = PROMPT_VERSION if declared.prompt_version is None else declared.prompt_version
     signature = f"engine:{engine.name}|model:{engine.model}|prompt:{prompt_version}"
     order = list(targets)
-    if pivot and any(t != pivot for t in targets):
+    if pivot and any(t != pivot and t not in direct for t in targets):
         order = [pivot, *[t for t in targets if t != pivot]]
     reports: dict[str, EditionReport] = {}
     pivot_segments: list[Segment] | None = None
@@ -511,7 +517,7 @@ def translate_article(
         started = time.perf_counter()
         via = (
             (pivot, pivot_segments, pivot_signals)
-            if pivot is not None and pivot_segments is not None and target != pivot
+            if pivot is not None and pivot_segments is not None and target != pivot and target not in direct
             else None
         )
         renderings = (
