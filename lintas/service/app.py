@@ -27,7 +27,7 @@ from lintas.service.auth import install_security
 from lintas.service.desk import install_desk_pages
 from lintas.service.desk_glossary import router as desk_glossary_router
 from lintas.service.errors import BodyLimitMiddleware, install_error_handlers
-from lintas.service.headers import SecurityHeadersMiddleware, install_docs, public_url_unset
+from lintas.service.headers import SecurityHeadersMiddleware, install_docs
 from lintas.service.kept import KeptAnswersMiddleware
 from lintas.service.metrics import Metrics, MetricsMiddleware
 from lintas.service.public import router as public_router
@@ -134,7 +134,8 @@ def create_app(
     app.add_middleware(KeptAnswersMiddleware, state=state)  # innermost: kept answers before routing
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     install_security(app, state.database, enabled=auth)  # per-IP limits and CORS, inside the metrics
-    app.add_middleware(SecurityHeadersMiddleware, vary_host=public_url_unset())  # on every answer, 429s included
+    # on every answer, 429s included; links follow the Host (so Vary: Host) when the app has no public URL
+    app.add_middleware(SecurityHeadersMiddleware, vary_host=not state.public_url)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: sees every answer, 413s included
 
     def openapi() -> dict[str, Any]:

@@ -25,8 +25,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lintas.service.api import ServiceState, status_key
 from lintas.service.auth import authorize, request_key
 from lintas.service.errors import ApiError, error_response
+from lintas.service.pagecache import CachedAnswer
 from lintas.service.public import page_key
 from lintas.store import repo, site
+from lintas.store.db import QuickReads
 
 __all__ = ["KeptAnswersMiddleware"]
 
@@ -41,42 +43,41 @@ class KeptAnswersMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and self.state.reads is not None:
+        reads = self.state.reads
+        if scope["type"] == "http" and scope["method"] == "GET" and reads is not None:
             conn = HTTPConnection(scope)
-            answer = await self._status(conn) if scope["path"].startswith("/v1/") else self._page(conn)
-            if answer is not None:
-                await answer(scope, receive, send)
+            kept = await self._status(conn, reads) if scope["path"].startswith("/v1/") else self._page(conn, reads)
+            if kept is not None:
+                await kept(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _page(self, conn: HTTPConnection) -> Response | None:
-        state = self.state
-        key = page_key(conn, state.public_url)
-        if state.reads is None or not state.pages.holds(key):
+    def _page(self, conn: HTTPConnection, reads: QuickReads) -> Response | None:
+        key = page_key(conn, self.state.public_url)
+        if not self.state.pages.holds(key):
             return None
-        entry = state.pages.kept(site.version(state.reads), key)
-        if entry is None:
-            return None
-        if entry.route is not None:
-            conn.scope["route"] = entry.route  # the metrics' label: the route that made it
-        return entry.response(conn)
+        entry = self.state.pages.kept(site.version(reads), key)
+        return None if entry is None else _answer(conn, entry)
 
-    async def _status(self, conn: HTTPConnection) -> Response | None:
-        state = self.state
+    async def _status(self, conn: HTTPConnection, reads: QuickReads) -> Response | None:
         match = _STATUS.fullmatch(get_route_path(conn.scope))
-        if match is None or state.reads is None:
+        if match is None:
             return None
         article_id = match.group(1)
         key = status_key(conn, article_id)
-        if not state.statuses.holds(key):
+        if not self.state.statuses.holds(key):
             return None
-        entry = state.statuses.kept(repo.article_version(state.reads, article_id), key)
+        entry = self.state.statuses.kept(repo.article_version(reads, article_id), key)
         if entry is None:
             return None  # the route checks the key and makes the answer
         try:
             await authorize(conn, "read", request_key(conn))
         except ApiError as err:
             return error_response(err)
-        if entry.route is not None:
-            conn.scope["route"] = entry.route
-        return entry.response(conn)
+        return _answer(conn, entry)
+
+
+def _answer(conn: HTTPConnection, entry: CachedAnswer) -> Response:
+    if entry.route is not None:
+        conn.scope["route"] = entry.route  # the metrics' label: the route that made it
+    return entry.response(conn)
