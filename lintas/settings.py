@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         shown="`memory.sqlite` in the data dir",
         repr=False,
     )
+    memory_examples: int = _setting(
+        0,
+        "translations from the memory, the most like each segment, an LLM engine is shown before the segment as "
+        "worked examples (docs/evaluation.md)",
+        le=8,
+        ge=0,
+    )
     hold: str = _setting(
         "critical",
         "lowest unrepaired severity that holds an edition for an editor, per-language overrides: "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from lintas.errors import InputError
 from lintas.measure.loadtest import format_results, main_run
 from lintas.measure.segbench import format_scores, segmentation_scores
 from lintas.text.glossary import configured_glossary, load_glossary
-from lintas.text.languages import parse_targets
+from lintas.text.languages import TARGETS, parse_targets
 
 __all__ = ["bench", "eval_cmd", "loadtest", "qe_bench", "segbench"]
 
@@ -58,6 +60,15 @@ __all__ = ["bench", "eval_cmd", "loadtest", "qe_bench", "segbench"]
     required=True,
     help="Folder for the translations (pipeline/ and naive/); a rerun reuses what is there.",
 )
+@click.option(
+    "--memory",
+    "memory_half",
+    type=click.Choice(["none", "tune"]),
+    default="none",
+    show_default=True,
+    help="Translation memory of the pipeline: none, or the tune half's documents with their references (all lines; "
+    "on the tune half each document is translated without its own). For LINTAS_MEMORY_EXAMPLES.",
+)
 def eval_cmd(
     data_dir: Path,
     targets: str,
@@ -66,12 +77,16 @@ def eval_cmd(
     lines: int,
     engine_name: str,
     save: Path,
+    memory_half: str,
 ) -> None:
     """The pipeline against naive prompting of the same engine, with and without the pipeline's output cleaning:
     chrF++ (chrF for zh/ja) and BLEU per language, the gain over naive + cleaning with its 95% paired-bootstrap
     interval, and seconds per segment."""
+    from sqlalchemy import URL
+
     from lintas.measure.evaluate import (
         SPLIT_FILE,
+        Document,
         article_seconds,
         compare,
         format_rows,
@@ -79,8 +94,10 @@ def eval_cmd(
         naive_half,
         split_documents,
         translate_half,
+        write_memory_csv,
     )
     from lintas.pipeline.translate import Options
+    from lintas.store.memory import TranslationMemory
 
     langs = parse_targets(targets)
     sample = split_documents(load_documents(data_dir, langs), half)[:docs]
@@ -89,8 +106,34 @@ def eval_cmd(
     options = Options.from_settings(configured_glossary())
     per_system = sum(min(lines, len(d.source)) for d in sample) * len(langs)
     started = time.perf_counter()
+    memories: list[TranslationMemory] = []
+    memory_docs = split_documents(load_documents(data_dir, list(TARGETS)), "tune") if memory_half == "tune" else []
+    scratch = Path(tempfile.mkdtemp(prefix="lintas-eval-memory-"))
+
+    def memory_for(doc: Document) -> TranslationMemory:
+        path = scratch / f"{len(memories)}.csv"
+        write_memory_csv(memory_docs, path, leave_out=doc.id)
+        memory = TranslationMemory(URL.create("sqlite", database=str(scratch / f"{len(memories)}.sqlite")))
+        memory.import_csv(path, origin="approved")
+        memories.append(memory)
+        return memory
+
     with tqdm(total=2 * per_system, unit="seg", desc=f"evaluating on {half}", file=sys.stderr) as bar:
-        made = translate_half(sample, langs, engine, options, save / "pipeline", lines=lines, progress=bar.update)
+        try:
+            made = translate_half(
+                sample,
+                langs,
+                engine,
+                options,
+                save / "pipeline",
+                lines=lines,
+                progress=bar.update,
+                memory_for=memory_for if memory_docs else None,
+            )
+        finally:
+            for memory in memories:
+                memory.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         made_naive = naive_half(sample, langs, naive, save / "naive", lines=lines, progress=bar.update)
     rows = compare(sample, langs, save / "pipeline", save / "naive", lines)
     totals = article_seconds(sample, save / "pipeline")

@@ -3,7 +3,8 @@
 Each segment is one chat: the news-translator system prompt, hand-written few-shot turns, then
 the segment.  With ``history_turns`` > 0 the previous segments of the document and their
 translations come before it as turns (document context); the window moves in steps of
-``history_turns`` so consecutive prompts share their prefix and llama.cpp reuses its KV cache.
+``history_turns`` so consecutive prompts share their prefix and llama.cpp reuses its KV cache.  A segment's
+examples from the translation memory come last, right before it, so they do not break that shared prefix.
 The system prompt and few-shot prefix is the same for every segment, so it is cached too.
 """
 
@@ -136,7 +137,7 @@ class LlamaCppEngine:
         out: list[str] = []
         for seg in segments:
             turn = {"role": "user", "content": prompts.user_turn(seg)}
-            messages = head + self._history(pairs, attempt) + [turn]
+            messages = head + self._history(pairs, attempt) + prompts.example_turns(seg) + [turn]
             text = self._complete(messages, seg.text, attempt)
             out.append(text)
             pairs.append((seg, text))

@@ -91,7 +91,10 @@ class OpenAIEngine:
     ) -> list[str]:
         head = [{"role": "system", "content": prompts.system_prompt(target_lang, attempt > 0, source_lang)}]
         head += prompts.few_shot(target_lang, source_lang)
-        requests = [[*head, {"role": "user", "content": prompts.user_turn(seg)}] for seg in segments]
+        requests = [
+            [*head, *prompts.example_turns(seg), {"role": "user", "content": prompts.user_turn(seg)}]
+            for seg in segments
+        ]
         if len(requests) <= 1 or self.concurrency == 1:
             return [self._complete(messages, attempt) for messages in requests]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:

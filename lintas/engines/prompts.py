@@ -10,7 +10,15 @@ import re
 from lintas.text.article import Segment
 from lintas.text.languages import get_language
 
-__all__ = ["PROMPT_VERSION", "system_prompt", "few_shot", "user_turn", "naive_prompt", "clean_output"]
+__all__ = [
+    "PROMPT_VERSION",
+    "system_prompt",
+    "few_shot",
+    "user_turn",
+    "example_turns",
+    "naive_prompt",
+    "clean_output",
+]
 
 PROMPT_VERSION = "news-4"
 
@@ -105,6 +113,14 @@ def user_turn(segment: Segment) -> str:
     if segment.terms:
         text += "\n(Glossary: " + "; ".join(f"{a} = {b}" for a, b in segment.terms) + ")"
     return text
+
+
+def example_turns(segment: Segment) -> list[dict[str, str]]:
+    """The segment's examples from the translation memory as (user, assistant) turns, to come right before it."""
+    turns: list[dict[str, str]] = []
+    for source, target in segment.examples:
+        turns += [{"role": "user", "content": source}, {"role": "assistant", "content": target}]
+    return turns
 
 
 def few_shot(target: str, source: str = "id") -> list[dict[str, str]]:

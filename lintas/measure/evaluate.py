@@ -12,6 +12,8 @@ line-level corpus scores) and gives the gain over naive + cleaning with its 95% 
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import functools
 import html
 import json
@@ -28,7 +30,7 @@ from sacrebleu.metrics.chrf import CHRF
 from lintas.engines.base import Engine
 from lintas.engines.prompts import clean_output
 from lintas.errors import InputError
-from lintas.pipeline.translate import Options, translate_article
+from lintas.pipeline.translate import Memory, Options, translate_article
 from lintas.text.article import Article, Block, Edition, Segment
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "line_article",
     "translate_half",
     "naive_half",
+    "write_memory_csv",
     "plain_text",
     "edition_lines",
     "Hypotheses",
@@ -148,6 +151,26 @@ def line_article(doc: Document, lines: int | None = None) -> Article:
     return Article(id=article_id(doc), headline=source[0], body=body)
 
 
+def write_memory_csv(docs: Sequence[Document], path: Path, *, leave_out: str | None = None) -> int:
+    """The documents' lines and their references as a translation memory CSV (:meth:`TranslationMemory.import_csv`:
+    Indonesian to every language the documents have, the first line a headline), all but document ``leave_out``;
+    returns the number of rows."""
+    rows = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_lang", "target_lang", "kind", "source", "target"])
+        for doc in docs:
+            if doc.id == leave_out:
+                continue
+            for lang, refs in sorted(doc.refs.items()):
+                for n, (source, target) in enumerate(zip(doc.source, refs, strict=True)):
+                    if source.strip() and target.strip():
+                        escaped = html.escape(source, quote=False), html.escape(target, quote=False)
+                        writer.writerow(["id", lang, "headline" if n == 0 else "sentence", *escaped])
+                        rows += 1
+    return rows
+
+
 def translate_half(
     docs: Sequence[Document],
     targets: Sequence[str],
@@ -157,10 +180,12 @@ def translate_half(
     *,
     lines: int | None = None,
     progress: Callable[[int], object] | None = None,
+    memory_for: Callable[[Document], Memory] | None = None,
 ) -> int:
     """Translate each document into ``targets`` with the pipeline; each edition goes to ``out/<id>.<lang>.json`` with
     the seconds its article took (``out/<id>.seconds.json``).  Documents whose editions are all there are skipped, so
-    a long run can be stopped and resumed.  Returns how many documents were translated now."""
+    a long run can be stopped and resumed.  With ``memory_for``, each document is translated with the memory it
+    returns for it (in place of ``options.memory``).  Returns how many documents were translated now."""
     out.mkdir(parents=True, exist_ok=True)
     done = 0
     for doc in docs:
@@ -169,12 +194,13 @@ def translate_half(
             if progress:
                 progress((len(article.body) + 1) * len(targets))
             continue
+        run_options = dataclasses.replace(options, memory=memory_for(doc)) if memory_for else options
         started = time.perf_counter()
         reports = translate_article(
             article,
             list(targets),
             engine,
-            options=options,
+            options=run_options,
             progress=(lambda _lang, n: progress(n)) if progress else None,
         )
         seconds = {r.edition.target_lang: round(r.seconds, 2) for r in reports}

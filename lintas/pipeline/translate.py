@@ -69,6 +69,7 @@ class Options:
     # language ("*": any) -> estimate under which a segment made through the pivot is translated again straight
     second_route: dict[str, float] = field(default_factory=dict)
     names_latin: tuple[str, ...] = ()  # languages whose names the glossary and CLDR do not know stay in Latin letters
+    examples: int = 0  # translations from the memory shown to the engine before each segment (first pass)
 
     @classmethod
     def from_settings(cls, glossary: Glossary | None = None, memory: Memory | None = None) -> Options:
@@ -82,6 +83,7 @@ class Options:
             names=configured.names,
             second_route=parse_thresholds(configured.second_route, "second route"),
             names_latin=tuple(lang for lang in configured.names_latin if lang != "none"),
+            examples=configured.memory_examples,
         )
 
 
@@ -295,6 +297,26 @@ def _from_memory(unit: Unit, memory: Memory | None, source_lang: str, target: st
     return _Attempt(match.target, parsed.runs, [note])
 
 
+def _examples(
+    unit: Unit, options: Options, source_lang: str, first_lang: str, target: str
+) -> tuple[tuple[str, str], ...]:
+    """The memory's translations of the sources most like the unit's (``options.examples`` of them), as worked
+    examples for the engine.  When the engine translates from the pivot, an example's source is the memory's
+    pivot translation of the same stored source; a stored source without one is left out."""
+    assert options.memory is not None
+    matches = options.memory.fuzzy(
+        unit.segment.text, target, source_lang=source_lang, limit=options.examples, min_score=0.0
+    )
+    if first_lang == source_lang:
+        return tuple((m.source, m.target) for m in matches)
+    out = []
+    for m in matches:
+        pivot = options.memory.exact(m.source, first_lang, source_lang=source_lang, kind=unit.segment.kind)
+        if pivot is not None:
+            out.append((pivot.target, m.target))
+    return tuple(out)
+
+
 def _translate_language(
     article: Article,
     units: list[Unit],
@@ -318,6 +340,16 @@ def _translate_language(
     for start in range(0, len(units), chunk):
         todo = [i for i in range(start, min(start + chunk, len(units))) if best[i] is None]
         prepared = [prepare_segment(first[i], units[i], engine, target, glossary, pivot is None) for i in todo]
+        if options.memory is not None and options.examples:
+            prepared = [
+                (
+                    dataclasses.replace(
+                        segment, examples=_examples(units[i], options, article.source_lang, first_lang, target)
+                    ),
+                    mapping,
+                )
+                for i, (segment, mapping) in zip(todo, prepared, strict=True)
+            ]
         outputs = engine.translate_batch([p[0] for p in prepared], first_lang, target, context=history) if todo else []
         for i, (_, mapping), raw in zip(todo, prepared, outputs, strict=True):
             evaluated = _evaluate(units[i], raw, target, glossary, mapping)

@@ -6,8 +6,8 @@
 and are never cached, so a stricter prompt still gets its chance.
 
 The key (:func:`lintas.store.repo.cache_key`) covers the segment text (with its glossary placeholders, if any),
-its paragraph context and glossary constraints, the source and target language, the engine's name and model,
-and its prompt version. The preceding (segment, translation) pairs are *not* in the key: that is what makes a
+its paragraph context, glossary constraints and examples from the translation memory, the source and target
+language, the engine's name and model, and its prompt version. The preceding (segment, translation) pairs are *not* in the key: that is what makes a
 changed article cheap (only the changed segments are translated again), at the price that an LLM engine shown
 history turns (``LINTAS_HISTORY_TURNS``) may get a cached output produced after different history.
 
@@ -42,9 +42,12 @@ class CachedEngine(EngineWrapper):
     def key(self, segment: Segment, source_lang: str, target_lang: str) -> str:
         """The segment's cache key for this engine and language pair."""
         terms = "|".join(f"{term}={required}" for term, required in segment.terms)
+        context = f"{source_lang}>{target_lang}|{segment.kind}|{segment.context}|{terms}"
+        if segment.examples:  # a key without examples stays as it was
+            context += "|examples:" + "|".join(f"{source}={target}" for source, target in segment.examples)
         return repo.cache_key(
             source=segment.text,
-            context=f"{source_lang}>{target_lang}|{segment.kind}|{segment.context}|{terms}",
+            context=context,
             engine_name=self.inner.name,
             model=self.inner.model,
             signature=capabilities(self.inner).prompt_version or "",

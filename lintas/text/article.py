@@ -147,6 +147,8 @@ class Segment:
     for engines whose capabilities say ``glossary_mode="prompt"``; engines with ``glossary_mode=
     "placeholder"`` instead receive numbered placeholders ``⟦1⟧`` to copy, which the pipeline
     replaces by the required form (see :mod:`lintas.text.glossary`).
+    ``examples`` are (source, translation) pairs from the translation memory that an LLM engine shows before the
+    segment as worked examples (``LINTAS_MEMORY_EXAMPLES``); other engines ignore them.
     """
 
     id: str
@@ -154,3 +156,4 @@ class Segment:
     kind: SegmentKind = "sentence"
     context: str = ""
     terms: tuple[tuple[str, str], ...] = ()
+    examples: tuple[tuple[str, str], ...] = ()
