@@ -180,3 +180,41 @@ def test_the_eval_memory_leaves_the_translated_document_out(tmp_path: Path) -> N
         assert (
             tm.exact("Kalimat &lt;satu&gt;.", "fr") is not None and tm.exact("Judul B", "fr", kind="headline") is None
         )
+
+
+def test_lintas_eval_with_a_memory_of_the_tune_half(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``lintas eval --memory tune`` on the test half: the pipeline's segments get examples from the tune document,
+    naive prompting none, and the scratch memory is removed afterwards."""
+    from click.testing import CliRunner
+
+    from lintas.cli.measure import eval_cmd
+
+    engines: list[RecordingEngine] = []
+
+    def recording(name: str, **kwargs: Any) -> RecordingEngine:
+        engines.append(RecordingEngine())
+        return engines[-1]
+
+    monkeypatch.setattr("lintas.cli.measure.get_engine", recording)
+    monkeypatch.setenv("LINTAS_MEMORY_EXAMPLES", "2")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    data = Path(__file__).parent / "fixtures" / "ntrex-mini"  # one tune and one test document
+    args = ["--data", str(data), "--to", "fr", "--half", "test", "--lines", "3", "--engine", "fake"]
+    result = CliRunner().invoke(eval_cmd, [*args, "--memory", "tune", "--save", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    (engine,) = engines  # naive prompting goes to the same engine unless it is llamacpp
+    firsts = [s for source, _, s in engine.seen if source == "en"]  # fr from the English pivot
+    # two each, where the memory holds sources of a comparable length (0.6x to 1.6x: a short line may have none)
+    assert firsts and all(len(s.examples) <= 2 for s in firsts) and len(firsts[0].examples) == 2
+    tune = (data / "ntrex.en.txt").read_text(encoding="utf-8").splitlines()
+    ids = (data / "doc_ids.txt").read_text(encoding="utf-8").splitlines()
+    tune_english = {line for line, doc in zip(tune, ids, strict=True) if doc == "bbc.381790"}
+    assert all(source in tune_english for s in firsts for source, _ in s.examples)  # the tune document's lines
+    naive = [s for _, _, s in engine.seen if s.id.startswith("s")]  # naive_half's segments: s0, s1, ...
+    assert naive and all(s.examples == () for s in naive)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no scratch memory left
+
+    result = CliRunner().invoke(eval_cmd, [*args, "--save", str(tmp_path / "plain")])  # no memory by default
+    assert result.exit_code == 0, result.output
+    assert engines[1].seen and all(s.examples == () for _, _, s in engines[1].seen)

@@ -108,9 +108,11 @@ def eval_cmd(
     started = time.perf_counter()
     memories: list[TranslationMemory] = []
     memory_docs = split_documents(load_documents(data_dir, list(TARGETS)), "tune") if memory_half == "tune" else []
-    scratch = Path(tempfile.mkdtemp(prefix="lintas-eval-memory-"))
+    scratch = Path(tempfile.mkdtemp(prefix="lintas-eval-memory-")) if memory_docs else None
 
     def memory_for(doc: Document) -> TranslationMemory:
+        """A memory of the tune half without ``doc``, in a scratch folder removed at the end."""
+        assert scratch is not None
         path = scratch / f"{len(memories)}.csv"
         write_memory_csv(memory_docs, path, leave_out=doc.id)
         memory = TranslationMemory(URL.create("sqlite", database=str(scratch / f"{len(memories)}.sqlite")))
@@ -128,12 +130,13 @@ def eval_cmd(
                 save / "pipeline",
                 lines=lines,
                 progress=bar.update,
-                memory_for=memory_for if memory_docs else None,
+                memory_for=memory_for if scratch else None,
             )
         finally:
             for memory in memories:
                 memory.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
         made_naive = naive_half(sample, langs, naive, save / "naive", lines=lines, progress=bar.update)
     rows = compare(sample, langs, save / "pipeline", save / "naive", lines)
     totals = article_seconds(sample, save / "pipeline")

@@ -311,9 +311,12 @@ def _examples(
         return tuple((m.source, m.target) for m in matches)
     out = []
     for m in matches:
-        pivot = options.memory.exact(m.source, first_lang, source_lang=source_lang, kind=unit.segment.kind)
-        if pivot is not None:
-            out.append((pivot.target, m.target))
+        # the stored source may be a headline or a body segment, whatever the unit is
+        for kind in dict.fromkeys((unit.segment.kind, "sentence", "headline")):
+            pivot = options.memory.exact(m.source, first_lang, source_lang=source_lang, kind=kind)
+            if pivot is not None:
+                out.append((pivot.target, m.target))
+                break
     return tuple(out)
 
 
