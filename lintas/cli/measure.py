@@ -106,19 +106,22 @@ def eval_cmd(
     options = Options.from_settings(configured_glossary())
     per_system = sum(min(lines, len(d.source)) for d in sample) * len(langs)
     started = time.perf_counter()
-    memories: list[TranslationMemory] = []
+    memories: dict[str | None, TranslationMemory] = {}
     memory_docs = split_documents(load_documents(data_dir, list(TARGETS)), "tune") if memory_half == "tune" else []
     scratch = Path(tempfile.mkdtemp(prefix="lintas-eval-memory-")) if memory_docs else None
 
     def memory_for(doc: Document) -> TranslationMemory:
-        """A memory of the tune half without ``doc``, in a scratch folder removed at the end."""
+        """A memory of the tune half without ``doc`` (one for all test documents), in a scratch folder removed at
+        the end."""
         assert scratch is not None
-        path = scratch / f"{len(memories)}.csv"
-        write_memory_csv(memory_docs, path, leave_out=doc.id)
-        memory = TranslationMemory(URL.create("sqlite", database=str(scratch / f"{len(memories)}.sqlite")))
-        memory.import_csv(path, origin="approved")
-        memories.append(memory)
-        return memory
+        leave_out = doc.id if any(d.id == doc.id for d in memory_docs) else None
+        if leave_out not in memories:
+            path = scratch / f"{len(memories)}.csv"
+            write_memory_csv(memory_docs, path, leave_out=leave_out)
+            memory = TranslationMemory(URL.create("sqlite", database=str(scratch / f"{len(memories)}.sqlite")))
+            memory.import_csv(path, origin="approved")
+            memories[leave_out] = memory
+        return memories[leave_out]
 
     with tqdm(total=2 * per_system, unit="seg", desc=f"evaluating on {half}", file=sys.stderr) as bar:
         try:
@@ -133,7 +136,7 @@ def eval_cmd(
                 memory_for=memory_for if scratch else None,
             )
         finally:
-            for memory in memories:
+            for memory in memories.values():
                 memory.close()
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
