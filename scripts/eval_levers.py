@@ -23,12 +23,11 @@ from pathlib import Path
 from lintas.measure.evaluate import (
     Document,
     chrf_metric,
-    load_documents,
     paired_bootstrap,
     read_naive,
     read_pipeline,
     references,
-    split_documents,
+    saved_sample,
 )
 from lintas.measure.qereal import line_records, sentence_chrf
 from lintas.quality.estimate import load_model
@@ -62,9 +61,7 @@ def main() -> None:
     parser.add_argument("second", type=Path, help="eval folder of the second route")
     args = parser.parse_args()
     langs = args.to.split(",")
-    docs = split_documents(load_documents(args.data, langs), args.half)
-    docs = [d for d in docs if (args.first / "pipeline" / f"{d.id}.{langs[0]}.json").is_file()]
-    docs = [Document(d.id, d.source[: args.lines], {k: v[: args.lines] for k, v in d.refs.items()}) for d in docs]
+    docs = saved_sample(args.data, langs, args.half, args.lines, args.first)
     print(f"{args.half}: {len(docs)} documents, first {args.lines} lines")
     for lang in langs:
         refs = references(docs, lang)

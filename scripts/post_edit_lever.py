@@ -19,23 +19,19 @@ import json
 import time
 from pathlib import Path
 
+from eval_levers import estimates  # a sibling script: python scripts/post_edit_lever.py puts scripts/ on the path
 from tqdm import tqdm
 
 from lintas.engines.llamacpp import LlamaCppEngine
 from lintas.engines.prompts import clean_output
 from lintas.measure.evaluate import (
-    Document,
-    article_id,
     chrf_metric,
-    load_documents,
     paired_bootstrap,
     read_naive,
     read_pipeline,
     references,
-    split_documents,
+    saved_sample,
 )
-from lintas.measure.qereal import line_records
-from lintas.quality.estimate import load_model
 from lintas.text.languages import get_language
 
 PROMPT = (
@@ -64,13 +60,10 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="eval folder whose pipeline lines are post-edited")
     args = parser.parse_args()
     langs = args.to.split(",")
-    docs = split_documents(load_documents(args.data, langs), args.half)
-    docs = [d for d in docs if (args.run / "pipeline" / f"{article_id(d)}.{langs[0]}.json").is_file()]
-    docs = [Document(d.id, d.source[: args.lines], {k: v[: args.lines] for k, v in d.refs.items()}) for d in docs]
+    docs = saved_sample(args.data, langs, args.half, args.lines, args.run)
     out = args.run / "post-edit"
     out.mkdir(exist_ok=True)
     engine = LlamaCppEngine()
-    model = load_model()
     for lang in langs:
         path = out / f"{lang}.json"
         first = read_pipeline(docs, lang, args.run / "pipeline")
@@ -86,8 +79,7 @@ def main() -> None:
         edited, seconds = saved["lines"], float(saved["seconds"])
         refs = references(docs, lang)
         base = read_naive(docs, lang, (args.naive or args.run / "naive"), clean=True).lines
-        by_key = {(r.doc, r.line): r.estimate(model) for r in line_records(docs, [lang], args.run / "pipeline")}
-        est = [by_key.get((doc.id, n), 0.0) for doc in docs for n in range(len(doc.source))]
+        est = estimates(docs, lang, args.run / "pipeline")
         rows = {"pipeline": (first.lines, first.seconds / len(refs)), "all post-edited": (edited, seconds / len(refs))}
         for cut in (0.3, 0.5, 0.7):
             doubted = [e < cut for e in est]

@@ -59,6 +59,7 @@ __all__ = [
     "SPLIT_FILE",
     "load_split",
     "split_documents",
+    "saved_sample",
 ]
 
 # The fixed document-level tune / test split of the NTREX dev data (see the file's header).
@@ -115,6 +116,14 @@ def split_documents(docs: list[Document], half: str) -> list[Document]:
     if unknown:
         raise InputError(f"documents not in the tune/test split ({SPLIT_FILE.name}): {', '.join(unknown[:3])}")
     return [d for d in docs if halves[d.id] == half]
+
+
+def saved_sample(data_dir: str | Path, targets: list[str], half: str, lines: int, saved: Path) -> list[Document]:
+    """The documents of ``half`` that a saved eval run (``saved/pipeline``) translated into ``targets[0]``, cut to
+    their first ``lines`` lines: the sample the offline lever scripts score again."""
+    docs = split_documents(load_documents(data_dir, targets), half)
+    docs = [d for d in docs if (saved / "pipeline" / f"{article_id(d)}.{targets[0]}.json").is_file()]
+    return [Document(d.id, d.source[:lines], {k: v[:lines] for k, v in d.refs.items()}) for d in docs]
 
 
 def document_article(doc: Document, paragraph_size: int = 4) -> Article:
